@@ -1,0 +1,52 @@
+#pragma once
+// The one place that includes cereal's archives. JSON needs rapidjson configured before its first
+// inclusion: its assertions must throw (never abort, never run on with garbage), and the parser must
+// be iterative (a recursive parser overflows the stack on deeply nested input) and exact for floats.
+
+#if defined(RAPIDJSON_ASSERT) && !defined(MLPERSIST_DETAIL_RAPIDJSON_CONFIGURED)
+#error "rapidjson was included before mlpersist: include mlpersist headers first in this file"
+#endif
+#define MLPERSIST_DETAIL_RAPIDJSON_CONFIGURED
+
+#include <cereal/details/helpers.hpp>  // cereal::Exception
+
+#ifndef RAPIDJSON_ASSERT
+namespace mlpersist::detail {
+// rapidjson asserts on malformed documents and on reading a value of the wrong type.
+struct JsonAssertion : cereal::Exception {
+  using cereal::Exception::Exception;
+};
+}  // namespace mlpersist::detail
+#define RAPIDJSON_ASSERT_THROWS
+#define RAPIDJSON_ASSERT(x)                                                                    \
+  do {                                                                                         \
+    if (!(x)) throw ::mlpersist::detail::JsonAssertion("JSON value is not as expected: " #x); \
+  } while (false)
+#endif
+// Debian's cereal uses the system rapidjson (RAPIDJSON_*); upstream cereal bundles a renamed copy
+// (CEREAL_RAPIDJSON_*). Configure both so the same code is safe with either.
+#define CEREAL_RAPIDJSON_ASSERT_THROWS
+#define CEREAL_RAPIDJSON_ASSERT(x) RAPIDJSON_ASSERT(x)
+#define RAPIDJSON_PARSE_DEFAULT_FLAGS kParseFullPrecisionFlag | kParseNanAndInfFlag | kParseIterativeFlag
+#define CEREAL_RAPIDJSON_PARSE_DEFAULT_FLAGS RAPIDJSON_PARSE_DEFAULT_FLAGS
+
+#include <cereal/archives/json.hpp>
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/archives/xml.hpp>
+#include <cereal/cereal.hpp>
+
+#include <type_traits>
+
+namespace mlpersist::detail {
+
+template <class Archive>
+inline constexpr bool is_xml_archive_v = std::is_same_v<Archive, cereal::XMLOutputArchive> ||
+                                         std::is_same_v<Archive, cereal::XMLInputArchive>;
+template <class Archive>
+inline constexpr bool is_binary_archive_v =
+    std::is_same_v<Archive, cereal::PortableBinaryOutputArchive> ||
+    std::is_same_v<Archive, cereal::PortableBinaryInputArchive>;
+template <class Archive>
+inline constexpr bool is_loading_v = std::is_base_of_v<cereal::detail::InputArchiveBase, Archive>;
+
+}  // namespace mlpersist::detail

@@ -1,0 +1,413 @@
+#pragma once
+// Building blocks for a model's cereal serialize() hook.
+//
+// Models write every member through mlpersist::field(ar, "name", member). Compared with a bare
+// ar(CEREAL_NVP(member)) it adds what cereal lacks for untrusted files:
+//   - Eigen matrices travel as one contiguous block in binary archives and as rows, cols and a flat
+//     row-major data array in JSON/XML;
+//   - no size read from a file is trusted: a length is checked against the bytes left before anything
+//     is allocated;
+//   - numbers in XML are written shortest-exact and parsed strictly ("1.5abc" is an error, subnormals,
+//     infinities and NaN round-trip);
+//   - the path of the field being read is recorded, so a load error can say where the file is bad.
+// Users' own model types can use the same functions in their serialize().
+
+#include "mlpersist/core/detail/archives.hpp"
+#include "mlpersist/core/errors.hpp"
+#include "mlpersist/core/types.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <algorithm>
+#include <exception>
+#include <ios>
+#include <streambuf>
+#include <limits>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace mlpersist {
+namespace detail {
+
+// ---- Where a load is: the stream (for bytes left and offsets) and the field being read -----------
+
+/// The state of the load running on this thread; set up by mlpersist::load for its duration.
+struct LoadContext {
+  std::streambuf* binary_input = nullptr;  // only for binary archives
+  std::uint64_t input_size = 0;
+  std::vector<const char*> path;  // fields entered, outermost first
+  std::string failed_at;          // the path where the first exception passed through
+
+  /// Where the binary archive is reading (valid even after a failed read).
+  std::uint64_t offset() const {
+    if (binary_input == nullptr) return 0;
+    const auto pos = binary_input->pubseekoff(0, std::ios_base::cur, std::ios_base::in);
+    return pos < 0 ? input_size : static_cast<std::uint64_t>(pos);
+  }
+
+  std::uint64_t bytes_left() const {
+    if (binary_input == nullptr) return std::numeric_limits<std::uint64_t>::max();
+    return input_size - std::min(offset(), input_size);
+  }
+
+  std::string current_path() const {
+    std::string out;
+    for (const char* name : path) {
+      if (!out.empty()) out += '.';
+      out += name;
+    }
+    return out;
+  }
+
+  static LoadContext*& current() {
+    thread_local LoadContext* context = nullptr;
+    return context;
+  }
+};
+
+/// Installs a LoadContext for the lifetime of one load.
+class LoadScope {
+ public:
+  explicit LoadScope(LoadContext& context) : previous_(LoadContext::current()) {
+    LoadContext::current() = &context;
+  }
+  ~LoadScope() { LoadContext::current() = previous_; }
+  LoadScope(const LoadScope&) = delete;
+  LoadScope& operator=(const LoadScope&) = delete;
+
+ private:
+  LoadContext* previous_;
+};
+
+/// Marks one field as being read; if an exception leaves it, the innermost path is recorded.
+class FieldScope {
+ public:
+  explicit FieldScope(const char* name)
+      : context_(LoadContext::current()), exceptions_(std::uncaught_exceptions()) {
+    if (context_ != nullptr) context_->path.push_back(name);
+  }
+  ~FieldScope() {
+    if (context_ == nullptr) return;
+    if (std::uncaught_exceptions() > exceptions_ && context_->failed_at.empty())
+      context_->failed_at = context_->current_path();
+    context_->path.pop_back();
+  }
+  FieldScope(const FieldScope&) = delete;
+  FieldScope& operator=(const FieldScope&) = delete;
+
+ private:
+  LoadContext* context_;
+  int exceptions_;
+};
+
+/// Refuses a declared element count that cannot fit in what is left of the input, before any
+/// allocation: a 24-byte file must not make us allocate gigabytes.
+inline void check_count(std::uint64_t count, std::uint64_t min_bytes_each) {
+  const LoadContext* context = LoadContext::current();
+  const std::uint64_t left = context ? context->bytes_left() : std::numeric_limits<std::uint64_t>::max();
+  const std::uint64_t each = min_bytes_each == 0 ? 1 : min_bytes_each;
+  if (count > left / each)
+    throw CorruptFile("declares " + std::to_string(count) + " elements of " + std::to_string(each) +
+                      " bytes but only " + std::to_string(left) + " bytes are left");
+  if (count > static_cast<std::uint64_t>(std::numeric_limits<Eigen::Index>::max()))
+    throw CorruptFile("declares " + std::to_string(count) + " elements, more than this build can index");
+}
+
+// ---- Numbers as text (XML) -------------------------------------------------------------------
+
+template <class T>
+std::string to_text(T value) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return value ? "true" : "false";
+  } else {
+    std::array<char, 64> buffer{};
+    const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+    return std::string(buffer.data(), result.ptr);
+  }
+}
+
+template <class T>
+T from_text(const std::string& text) {
+  if constexpr (std::is_same_v<T, bool>) {
+    if (text == "true") return true;
+    if (text == "false") return false;
+    throw CorruptFile("expected true or false, found '" + text + "'");
+  } else {
+    T value{};
+    const char* first = text.data();
+    const char* last = first + text.size();
+    if (first != last && *first == '+') ++first;  // from_chars rejects a leading '+'
+    const auto result = std::from_chars(first, last, value);
+    if (result.ec != std::errc() || result.ptr != last || first == last) {
+      throw CorruptFile(std::string("expected ") +
+                        (std::is_floating_point_v<T> ? "a number" : "an integer") + " in range, found '" +
+                        text + "'");
+    }
+    return value;
+  }
+}
+
+// ---- One value, named (inside objects) or not (inside arrays) ----------------------------------
+
+template <class Archive, class T>
+void emit(Archive& ar, const char* name, T&& value) {
+  if (name != nullptr)
+    ar(cereal::make_nvp(name, value));
+  else
+    ar(value);
+}
+
+template <class Archive, class T>
+void number(Archive& ar, const char* name, T& value) {
+  if constexpr (is_xml_archive_v<Archive>) {
+    if constexpr (is_loading_v<Archive>) {
+      std::string text;
+      emit(ar, name, text);
+      value = from_text<T>(text);
+    } else {
+      emit(ar, name, to_text(value));
+    }
+  } else {
+    emit(ar, name, value);
+  }
+}
+
+template <class Archive>
+void text(Archive& ar, const char* name, std::string& value) {
+  if constexpr (is_binary_archive_v<Archive> && is_loading_v<Archive>) {
+    std::uint64_t size = 0;
+    ar(size);
+    check_count(size, 1);
+    value.resize(static_cast<std::size_t>(size));
+    ar(cereal::binary_data(value.data(), value.size()));
+  } else if constexpr (is_binary_archive_v<Archive>) {
+    ar(static_cast<std::uint64_t>(value.size()));
+    ar(cereal::binary_data(value.data(), value.size()));
+  } else {
+    emit(ar, name, value);
+  }
+}
+
+template <class T>
+inline constexpr bool is_number_v = std::is_arithmetic_v<T>;
+
+/// The smallest number of bytes one element takes in a binary archive (a bound for check_count).
+template <class T>
+constexpr std::uint64_t min_binary_size() {
+  if constexpr (is_number_v<T>) return sizeof(T);
+  return sizeof(std::uint64_t);  // strings and nested sizes start with a 64-bit length
+}
+
+template <class Archive, class T>
+void element(Archive& ar, T& value) {
+  if constexpr (is_number_v<T>)
+    number(ar, nullptr, value);
+  else
+    text(ar, nullptr, value);
+}
+
+/// A std::vector of numbers or strings, as an array.
+template <class T>
+struct SequenceIO {
+  std::vector<T>& values;
+
+  template <class Archive>
+  void save(Archive& ar) const {
+    ar(cereal::make_size_tag(static_cast<cereal::size_type>(values.size())));
+    for (auto& value : values) element(ar, const_cast<T&>(value));
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    cereal::size_type size = 0;
+    ar(cereal::make_size_tag(size));
+    check_count(size, min_binary_size<T>());
+    values.resize(static_cast<std::size_t>(size));
+    for (auto& value : values) element(ar, value);
+  }
+};
+
+/// A dynamic Eigen matrix: rows, cols, then the data (one block in binary, row-major array in text).
+template <class Scalar, int Rows, int Cols, int Options>
+struct MatrixIO {
+  using MatrixType = Eigen::Matrix<Scalar, Rows, Cols, Options>;
+  MatrixType& matrix;
+
+  template <class Archive>
+  void save(Archive& ar) const {
+    ar(cereal::make_nvp("rows", static_cast<std::int64_t>(matrix.rows())),
+       cereal::make_nvp("cols", static_cast<std::int64_t>(matrix.cols())));
+    if constexpr (is_binary_archive_v<Archive>) {
+      // The binary format stores column-major data; only a row-major matrix needs a copy.
+      if constexpr ((Options & Eigen::RowMajor) == 0) {
+        ar(cereal::binary_data(matrix.data(), static_cast<std::size_t>(matrix.size()) * sizeof(Scalar)));
+      } else {
+        const Eigen::Matrix<Scalar, Rows, Cols, Eigen::ColMajor> column_major = matrix;
+        ar(cereal::binary_data(column_major.data(), static_cast<std::size_t>(column_major.size()) * sizeof(Scalar)));
+      }
+    } else {
+      ar.setNextName("data");
+      ar.startNode();
+      ar(cereal::make_size_tag(static_cast<cereal::size_type>(matrix.size())));
+      for (Eigen::Index i = 0; i < matrix.rows(); ++i)
+        for (Eigen::Index j = 0; j < matrix.cols(); ++j) number(ar, nullptr, const_cast<Scalar&>(matrix(i, j)));
+      ar.finishNode();
+    }
+  }
+
+  template <class Archive>
+  void load(Archive& ar) {
+    std::int64_t rows = 0;
+    std::int64_t cols = 0;
+    ar(cereal::make_nvp("rows", rows), cereal::make_nvp("cols", cols));
+    if (rows < 0 || cols < 0 || (Rows != Eigen::Dynamic && rows != Rows) ||
+        (Cols != Eigen::Dynamic && cols != Cols))
+      throw CorruptFile("invalid matrix shape " + std::to_string(rows) + "x" + std::to_string(cols));
+    if (cols != 0 && static_cast<std::uint64_t>(rows) > std::numeric_limits<std::uint64_t>::max() /
+                                                           static_cast<std::uint64_t>(cols))
+      throw CorruptFile("matrix shape " + std::to_string(rows) + "x" + std::to_string(cols) + " overflows");
+    const std::uint64_t count = static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols);
+    if constexpr (is_binary_archive_v<Archive>) {
+      check_count(count, sizeof(Scalar));
+      Eigen::Matrix<Scalar, Rows, Cols, Eigen::ColMajor> column_major(rows, cols);
+      ar(cereal::binary_data(column_major.data(), static_cast<std::size_t>(count) * sizeof(Scalar)));
+      if constexpr ((Options & Eigen::RowMajor) == 0)
+        matrix.swap(column_major);
+      else
+        matrix = column_major;
+    } else {
+      ar.setNextName("data");
+      ar.startNode();
+      cereal::size_type size = 0;
+      ar(cereal::make_size_tag(size));
+      if (size != count)
+        throw CorruptFile("matrix " + std::to_string(rows) + "x" + std::to_string(cols) + " needs " +
+                          std::to_string(count) + " values but the data array has " + std::to_string(size));
+      check_count(count, 1);
+      matrix.resize(rows, cols);
+      for (Eigen::Index i = 0; i < rows; ++i)
+        for (Eigen::Index j = 0; j < cols; ++j) number(ar, nullptr, matrix(i, j));
+      ar.finishNode();
+    }
+  }
+};
+
+/// A std::vector of dynamic Eigen matrices (the layers of a network).
+template <class MatrixType>
+struct MatrixSequenceIO {
+  std::vector<MatrixType>& matrices;
+
+  template <class Archive>
+  void save(Archive& ar) const {
+    ar(cereal::make_size_tag(static_cast<cereal::size_type>(matrices.size())));
+    for (auto& m : matrices) ar(make_io(const_cast<MatrixType&>(m)));
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    cereal::size_type size = 0;
+    ar(cereal::make_size_tag(size));
+    check_count(size, 2 * sizeof(std::int64_t));
+    matrices.resize(static_cast<std::size_t>(size));
+    for (auto& m : matrices) ar(make_io(m));
+  }
+
+ private:
+  template <class S, int R, int C, int O>
+  static MatrixIO<S, R, C, O> make_io(Eigen::Matrix<S, R, C, O>& m) {
+    return {m};
+  }
+};
+
+template <class T>
+struct is_eigen_matrix : std::false_type {};
+template <class S, int R, int C, int O>
+struct is_eigen_matrix<Eigen::Matrix<S, R, C, O>> : std::true_type {};
+
+}  // namespace detail
+
+/// Reads or writes one member of a model under `name`. Supported: arithmetic types, std::string,
+/// std::vector of those, Eigen matrices and vectors, and std::vector of Eigen matrices.
+template <class Archive, class T>
+void field(Archive& ar, const char* name, T& value) {
+  detail::FieldScope scope(name);
+  if constexpr (detail::is_number_v<T>) {
+    detail::number(ar, name, value);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    detail::text(ar, name, value);
+  } else if constexpr (detail::is_eigen_matrix<T>::value) {
+    ar(cereal::make_nvp(name, detail::MatrixIO<typename T::Scalar, T::RowsAtCompileTime,
+                                               T::ColsAtCompileTime, T::Options>{value}));
+  } else if constexpr (detail::is_eigen_matrix<typename T::value_type>::value) {
+    ar(cereal::make_nvp(name, detail::MatrixSequenceIO<typename T::value_type>{value}));
+  } else {
+    ar(cereal::make_nvp(name, detail::SequenceIO<typename T::value_type>{value}));
+  }
+}
+
+/// Reads or writes an enum by name; `names[i]` is the name of the enumerator with value i.
+template <class Archive, class Enum, std::size_t N>
+void enum_field(Archive& ar, const char* name, Enum& value, const std::array<const char*, N>& names) {
+  detail::FieldScope scope(name);
+  std::string text;
+  if constexpr (!detail::is_loading_v<Archive>) text = names.at(static_cast<std::size_t>(value));
+  detail::text(ar, name, text);
+  if constexpr (detail::is_loading_v<Archive>) {
+    for (std::size_t i = 0; i < N; ++i) {
+      if (text == names[i]) {
+        value = static_cast<Enum>(i);
+        return;
+      }
+    }
+    std::string expected;
+    for (const char* known : names) expected += (expected.empty() ? "" : ", ") + std::string(known);
+    throw CorruptFile("unknown value '" + text + "' (expected one of " + expected + ")");
+  }
+}
+
+/// Reads or writes an optional number; -1 stands for "none", so T must be an unsigned type narrower
+/// than 64 bits (as scikit-learn's random_state, which is a 32-bit seed or None).
+template <class Archive, class T>
+void optional_field(Archive& ar, const char* name, std::optional<T>& value) {
+  static_assert(std::is_unsigned_v<T> && sizeof(T) < sizeof(std::int64_t));
+  detail::FieldScope scope(name);
+  std::int64_t stored = value ? static_cast<std::int64_t>(*value) : -1;
+  detail::number(ar, name, stored);
+  if constexpr (detail::is_loading_v<Archive>) {
+    if (stored < -1 || stored > static_cast<std::int64_t>(std::numeric_limits<T>::max()))
+      throw CorruptFile("value " + std::to_string(stored) + " is out of range");
+    value = stored == -1 ? std::nullopt : std::optional<T>(static_cast<T>(stored));
+  }
+}
+
+/// Throws VersionError when a file's class version is newer than the code reading it.
+template <class Model>
+void check_schema_version(std::uint32_t version) {
+  if (version > Model::schema_version)
+    throw VersionError(Model::type_name() + " schema version " + std::to_string(version) +
+                       " is newer than this build reads (up to " + std::to_string(Model::schema_version) +
+                       "); upgrade mlpersist to load it");
+}
+
+/// Throws CorruptFile unless a loaded value satisfies a model invariant.
+inline void require(bool condition, const std::string& what) {
+  if (!condition) throw CorruptFile("invalid model: " + what);
+}
+
+}  // namespace mlpersist
+
+/// Declares the cereal class version of every instantiation of a model class template
+/// (cereal's CEREAL_CLASS_VERSION covers one concrete type only). The number comes from the class's
+/// own `schema_version`, so it is written down once.
+#define MLPERSIST_TEMPLATE_SCHEMA_VERSION(Template)                                  \
+  namespace cereal::detail {                                                         \
+  template <class... Args>                                                           \
+  struct Version<Template<Args...>> {                                                \
+    static const std::uint32_t version = Template<Args...>::schema_version;          \
+  };                                                                                 \
+  }
+
+/// Declares the cereal class version of a (non-template) model class from its `schema_version`.
+#define MLPERSIST_SCHEMA_VERSION(Type) CEREAL_CLASS_VERSION(Type, Type::schema_version)

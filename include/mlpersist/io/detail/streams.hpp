@@ -1,0 +1,61 @@
+#pragma once
+// Two small stream buffers: one reads from memory (with tellg, for byte offsets in errors), one
+// passes writes through to another buffer while counting them and computing their CRC-32.
+#include "mlpersist/io/detail/crc32.hpp"
+
+#include <cstdint>
+#include <ios>
+#include <streambuf>
+
+namespace mlpersist::detail {
+
+class MemoryBuffer : public std::streambuf {
+ public:
+  MemoryBuffer(const char* data, std::size_t size) {
+    char* begin = const_cast<char*>(data);  // get area only: never written through
+    setg(begin, begin, begin + size);
+  }
+
+ protected:
+  pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode which) override {
+    if (!(which & std::ios_base::in)) return pos_type(off_type(-1));
+    off_type base = dir == std::ios_base::beg ? 0 : dir == std::ios_base::cur ? gptr() - eback() : egptr() - eback();
+    const off_type target = base + off;
+    if (target < 0 || target > egptr() - eback()) return pos_type(off_type(-1));
+    setg(eback(), eback() + target, egptr());
+    return pos_type(target);
+  }
+  pos_type seekpos(pos_type pos, std::ios_base::openmode which) override {
+    return seekoff(off_type(pos), std::ios_base::beg, which);
+  }
+};
+
+class ChecksumBuffer : public std::streambuf {
+ public:
+  explicit ChecksumBuffer(std::streambuf* target) : target_(target) {}
+  std::uint64_t count() const { return count_; }
+  std::uint32_t crc() const { return crc_.value(); }
+
+ protected:
+  std::streamsize xsputn(const char* data, std::streamsize size) override {
+    const std::streamsize written = target_->sputn(data, size);
+    if (written > 0) {
+      crc_.update(data, static_cast<std::size_t>(written));
+      count_ += static_cast<std::uint64_t>(written);
+    }
+    return written;
+  }
+  int_type overflow(int_type ch) override {
+    if (traits_type::eq_int_type(ch, traits_type::eof())) return traits_type::not_eof(ch);
+    const char c = traits_type::to_char_type(ch);
+    return xsputn(&c, 1) == 1 ? ch : traits_type::eof();
+  }
+  int sync() override { return target_->pubsync(); }
+
+ private:
+  std::streambuf* target_;
+  Crc32 crc_;
+  std::uint64_t count_ = 0;
+};
+
+}  // namespace mlpersist::detail

@@ -1,0 +1,91 @@
+#pragma once
+#include "mlpersist/core/serialize.hpp"
+#include "mlpersist/core/types.hpp"
+#include "mlpersist/core/validation.hpp"
+
+#include <Eigen/QR>
+
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace mlpersist {
+
+/// Ordinary least squares, or ridge regression when alpha > 0 (scikit-learn's LinearRegression and
+/// Ridge), solved by a rank-revealing orthogonal decomposition: numerically stable, and the
+/// minimum-norm solution when X is rank-deficient.
+template <class T = double>
+class LinearRegression {
+ public:
+  using Scalar = T;
+  struct Options {
+    bool fit_intercept = true;
+    double alpha = 0.0;  ///< L2 penalty; 0 is plain least squares
+  };
+  static constexpr std::uint32_t schema_version = 1;
+  static std::string type_name() { return std::string("LinearRegression<") + scalar_name<T>() + ">"; }
+
+  LinearRegression() = default;
+  explicit LinearRegression(const Options& options) : options_(options) {}
+
+  LinearRegression& fit(const Eigen::Ref<const Matrix<T>>& X, const Eigen::Ref<const Vector<T>>& y) {
+    detail::check_training_data(type_name(), X.rows(), X.cols(), y.size());
+    detail::check_finite(type_name(), X);
+    detail::check_finite(type_name(), y);
+    if (!(options_.alpha >= 0.0) || !std::isfinite(options_.alpha))
+      throw std::invalid_argument(type_name() + ": alpha must be finite and >= 0, got " + std::to_string(options_.alpha));
+
+    Vector<T> x_mean = Vector<T>::Zero(X.cols());
+    T y_mean = T(0);
+    if (options_.fit_intercept) {
+      x_mean = X.colwise().mean().transpose();
+      y_mean = y.mean();
+    }
+    // Ridge is least squares on X stacked over sqrt(alpha) * I (and y over zeros), which avoids
+    // forming X'X and squaring the condition number. A complete orthogonal decomposition reveals the
+    // rank and gives the minimum-norm solution when X is rank-deficient.
+    const Eigen::Index p = X.cols();
+    Matrix<T> A(X.rows() + (options_.alpha > 0.0 ? p : 0), p);
+    Vector<T> b = Vector<T>::Zero(A.rows());
+    A.topRows(X.rows()) = X.rowwise() - x_mean.transpose();
+    b.head(X.rows()) = y.array() - y_mean;
+    if (options_.alpha > 0.0)
+      A.bottomRows(p) = Matrix<T>::Identity(p, p) * static_cast<T>(std::sqrt(options_.alpha));
+    coef_ = Eigen::CompleteOrthogonalDecomposition<Matrix<T>>(A).solve(b);
+    intercept_ = options_.fit_intercept ? y_mean - x_mean.dot(coef_) : T(0);
+    return *this;
+  }
+
+  Vector<T> predict(const Eigen::Ref<const Matrix<T>>& X) const {
+    detail::check_features(type_name(), n_features_in(), X.cols());
+    return (X * coef_).array() + intercept_;
+  }
+
+  const Options& options() const { return options_; }
+  const Vector<T>& coef() const { return coef_; }
+  T intercept() const { return intercept_; }
+  Eigen::Index n_features_in() const { return coef_.size(); }
+
+  template <class Archive>
+  void serialize(Archive& ar, std::uint32_t version) {
+    check_schema_version<LinearRegression>(version);
+    field(ar, "fit_intercept", options_.fit_intercept);
+    field(ar, "alpha", options_.alpha);
+    field(ar, "coef_", coef_);
+    field(ar, "intercept_", intercept_);
+    if constexpr (detail::is_loading_v<Archive>) {
+      require(options_.alpha >= 0.0 && std::isfinite(options_.alpha), "alpha must be finite and >= 0");
+      require(coef_.allFinite() && std::isfinite(intercept_), "coef_ and intercept_ must be finite");
+    }
+  }
+
+ private:
+  Options options_;
+  Vector<T> coef_;
+  T intercept_ = T(0);
+};
+
+}  // namespace mlpersist
+
+MLPERSIST_TEMPLATE_SCHEMA_VERSION(mlpersist::LinearRegression)

@@ -1,0 +1,167 @@
+#pragma once
+#include "mlpersist/core/serialize.hpp"
+#include "mlpersist/core/types.hpp"
+#include "mlpersist/core/validation.hpp"
+#include "mlpersist/models/detail/activations.hpp"
+#include "mlpersist/models/detail/labels.hpp"
+#include "mlpersist/models/detail/lbfgs.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace mlpersist {
+
+/// L2-regularised logistic regression, as scikit-learn's LogisticRegression with the lbfgs solver:
+/// binary (one weight vector) for two classes, multinomial (softmax) for more. It minimises
+/// sum(log-loss) + ||coef||^2 / (2 C), with the intercept not penalised: the objective (and so the
+/// gradient that `tol` bounds) scikit-learn's lbfgs solver uses.
+template <class T = double>
+class LogisticRegression {
+ public:
+  using Scalar = T;
+  struct Options {
+    double C = 1.0;  ///< inverse regularisation strength
+    bool fit_intercept = true;
+    int max_iter = 100;
+    double tol = 1e-4;  ///< stop when the largest gradient component is below tol
+  };
+  static constexpr std::uint32_t schema_version = 1;
+  static std::string type_name() { return std::string("LogisticRegression<") + scalar_name<T>() + ">"; }
+
+  LogisticRegression() = default;
+  explicit LogisticRegression(const Options& options) : options_(options) {}
+
+  LogisticRegression& fit(const Eigen::Ref<const Matrix<T>>& X, const Eigen::Ref<const Labels>& y) {
+    detail::check_training_data(type_name(), X.rows(), X.cols(), y.size());
+    detail::check_finite(type_name(), X);
+    validate(options_, [](const std::string& what) { throw std::invalid_argument(what); });
+    classes_ = detail::unique_classes(type_name(), y);
+    const auto index = detail::class_indices(classes_, y);
+    const Eigen::Index n = X.rows();
+    const Eigen::Index p = X.cols();
+    const Eigen::Index k = classes_.size() == 2 ? 1 : classes_.size();
+    const Eigen::Index bias = options_.fit_intercept ? 1 : 0;
+    // Targets: +-1 for the binary loss, one-hot for the multinomial one.
+    Matrix<T> targets = Matrix<T>::Zero(n, k);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const auto c = index[static_cast<std::size_t>(i)];
+      if (k == 1)
+        targets(i, 0) = c == 1 ? T(1) : T(-1);
+      else
+        targets(i, c) = T(1);
+    }
+    const T inverse_c = static_cast<T>(1.0 / options_.C);
+    Matrix<T> scores(n, k);
+    Matrix<T> residual(n, k);
+    auto objective = [&](const Vector<T>& theta, Vector<T>& gradient) -> T {
+      const Eigen::Map<const Matrix<T>> W(theta.data(), p, k);
+      scores.noalias() = X * W;
+      if (bias) scores.rowwise() += theta.tail(k).transpose();
+      T loss = T(0);
+      if (k == 1) {
+        // log(1 + exp(-t)) computed without overflow; residual = d loss / d score
+        for (Eigen::Index i = 0; i < n; ++i) {
+          const T t = targets(i, 0) * scores(i, 0);
+          loss += (t > T(0) ? std::log1p(std::exp(-t)) : -t + std::log1p(std::exp(t)));
+          residual(i, 0) = -targets(i, 0) / (T(1) + std::exp(t));
+        }
+      } else {
+        const Vector<T> row_max = scores.rowwise().maxCoeff();
+        residual = (scores.colwise() - row_max).array().exp().matrix();
+        const Vector<T> sums = residual.rowwise().sum();
+        loss = (sums.array().log() + row_max.array()).sum() - (scores.array() * targets.array()).sum();
+        residual.array().colwise() /= sums.array();
+        residual -= targets;
+      }
+      Eigen::Map<Matrix<T>> grad_w(gradient.data(), p, k);
+      grad_w.noalias() = X.transpose() * residual;
+      grad_w += inverse_c * W;
+      if (bias) gradient.tail(k) = residual.colwise().sum().transpose();
+      return loss + T(0.5) * inverse_c * W.squaredNorm();
+    };
+    Vector<T> theta = Vector<T>::Zero(p * k + bias * k);
+    const auto result = detail::minimize_lbfgs<T>(objective, theta, options_.max_iter, static_cast<T>(options_.tol));
+    n_iter_ = result.iterations;
+    coef_ = Eigen::Map<const Matrix<T>>(theta.data(), p, k).transpose();
+    intercept_ = bias ? Vector<T>(theta.tail(k)) : Vector<T>::Zero(k);
+    return *this;
+  }
+
+  /// Scores: one column for two classes (positive = classes()[1]), else one column per class.
+  Matrix<T> decision_function(const Eigen::Ref<const Matrix<T>>& X) const {
+    detail::check_features(type_name(), n_features_in(), X.cols());
+    Matrix<T> scores = X * coef_.transpose();
+    scores.rowwise() += intercept_.transpose();
+    return scores;
+  }
+
+  Matrix<T> predict_proba(const Eigen::Ref<const Matrix<T>>& X) const {
+    Matrix<T> scores = decision_function(X);
+    if (scores.cols() > 1) {
+      detail::softmax_inplace(scores);
+      return scores;
+    }
+    detail::activate_inplace(Activation::logistic, scores);
+    Matrix<T> proba(scores.rows(), 2);
+    proba.col(0) = (T(1) - scores.col(0).array()).matrix();
+    proba.col(1) = scores.col(0);
+    return proba;
+  }
+
+  Labels predict(const Eigen::Ref<const Matrix<T>>& X) const {
+    const Matrix<T> scores = decision_function(X);
+    if (scores.cols() > 1) return detail::argmax_labels(classes_, scores);
+    return (scores.col(0).array() > T(0)).select(classes_(1), Labels::Constant(scores.rows(), classes_(0)));
+  }
+
+  const Options& options() const { return options_; }
+  const Labels& classes() const { return classes_; }
+  const Matrix<T>& coef() const { return coef_; }
+  const Vector<T>& intercept() const { return intercept_; }
+  int n_iter() const { return n_iter_; }
+  Eigen::Index n_features_in() const { return coef_.cols(); }
+
+  template <class Archive>
+  void serialize(Archive& ar, std::uint32_t version) {
+    check_schema_version<LogisticRegression>(version);
+    field(ar, "C", options_.C);
+    field(ar, "fit_intercept", options_.fit_intercept);
+    field(ar, "max_iter", options_.max_iter);
+    field(ar, "tol", options_.tol);
+    field(ar, "classes_", classes_);
+    field(ar, "coef_", coef_);
+    field(ar, "intercept_", intercept_);
+    field(ar, "n_iter_", n_iter_);
+    if constexpr (detail::is_loading_v<Archive>) {
+      validate(options_, [](const std::string& what) { require(false, what); });
+      detail::require_sorted_classes(classes_);
+      const Eigen::Index rows = classes_.size() == 2 ? 1 : classes_.size();
+      require(classes_.size() == 0 ? coef_.size() == 0 && intercept_.size() == 0
+                                   : classes_.size() >= 2 && coef_.rows() == rows && intercept_.size() == rows &&
+                                         coef_.cols() > 0,
+              "coef_ is " + std::to_string(coef_.rows()) + "x" + std::to_string(coef_.cols()) + " and intercept_ has " +
+                  std::to_string(intercept_.size()) + " values for " + std::to_string(classes_.size()) + " classes");
+      require(coef_.allFinite() && intercept_.allFinite(), "coef_ and intercept_ must be finite");
+    }
+  }
+
+ private:
+  template <class Fail>
+  static void validate(const Options& options, Fail&& fail) {
+    if (!(options.C > 0.0) || !std::isfinite(options.C)) fail(type_name() + ": C must be positive and finite");
+    if (options.max_iter < 0) fail(type_name() + ": max_iter must be >= 0");
+    if (!(options.tol >= 0.0) || !std::isfinite(options.tol)) fail(type_name() + ": tol must be finite and >= 0");
+  }
+
+  Options options_;
+  Labels classes_;
+  Matrix<T> coef_;
+  Vector<T> intercept_;
+  int n_iter_ = 0;
+};
+
+}  // namespace mlpersist
+
+MLPERSIST_TEMPLATE_SCHEMA_VERSION(mlpersist::LogisticRegression)

@@ -1,0 +1,99 @@
+#pragma once
+#include "mlpersist/core/serialize.hpp"
+#include "mlpersist/core/types.hpp"
+#include "mlpersist/core/validation.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+namespace mlpersist {
+
+/// Standardizes features by removing the mean and scaling to unit variance, as scikit-learn's
+/// StandardScaler: z = (x - mean) / scale, where a constant column gets scale 1.
+template <class T = double>
+class StandardScaler {
+ public:
+  using Scalar = T;
+  struct Options {
+    bool with_mean = true;
+    bool with_std = true;
+  };
+  static constexpr std::uint32_t schema_version = 1;
+  static std::string type_name() { return std::string("StandardScaler<") + scalar_name<T>() + ">"; }
+
+  StandardScaler() = default;
+  explicit StandardScaler(const Options& options) : options_(options) {}
+
+  StandardScaler& fit(const Eigen::Ref<const Matrix<T>>& X) {
+    detail::check_training_data(type_name(), X.rows(), X.cols(), X.rows());
+    detail::check_finite(type_name(), X);
+    const T n = static_cast<T>(X.rows());
+    mean_ = X.colwise().sum().transpose() / n;
+    // Two-pass variance with the rounding-error correction term, as scikit-learn computes it.
+    const Matrix<T> centered = X.rowwise() - mean_.transpose();
+    const Vector<T> correction = centered.colwise().sum().transpose();
+    var_ = (centered.array().square().colwise().sum().transpose() - correction.array().square() / n) / n;
+    scale_ = var_.array().sqrt();
+    for (auto& s : scale_)  // a (nearly) constant column is left unscaled, as scikit-learn does
+      if (s < T(10) * std::numeric_limits<T>::epsilon()) s = T(1);
+    n_samples_seen_ = static_cast<std::int64_t>(X.rows());
+    return *this;
+  }
+
+  Matrix<T> transform(const Eigen::Ref<const Matrix<T>>& X) const {
+    detail::check_features(type_name(), n_features_in(), X.cols());
+    Matrix<T> out = X;
+    if (options_.with_mean) out.rowwise() -= mean_.transpose();
+    if (options_.with_std) out.array().rowwise() /= scale_.transpose().array();
+    return out;
+  }
+
+  Matrix<T> inverse_transform(const Eigen::Ref<const Matrix<T>>& X) const {
+    detail::check_features(type_name(), n_features_in(), X.cols());
+    Matrix<T> out = X;
+    if (options_.with_std) out.array().rowwise() *= scale_.transpose().array();
+    if (options_.with_mean) out.rowwise() += mean_.transpose();
+    return out;
+  }
+
+  Matrix<T> fit_transform(const Eigen::Ref<const Matrix<T>>& X) { return fit(X).transform(X); }
+
+  const Options& options() const { return options_; }
+  const Vector<T>& mean() const { return mean_; }
+  const Vector<T>& var() const { return var_; }
+  const Vector<T>& scale() const { return scale_; }
+  std::int64_t n_samples_seen() const { return n_samples_seen_; }
+  Eigen::Index n_features_in() const { return mean_.size(); }
+  Eigen::Index n_features_out() const { return mean_.size(); }
+
+  template <class Archive>
+  void serialize(Archive& ar, std::uint32_t version) {
+    check_schema_version<StandardScaler>(version);
+    field(ar, "with_mean", options_.with_mean);
+    field(ar, "with_std", options_.with_std);
+    field(ar, "mean_", mean_);
+    field(ar, "var_", var_);
+    field(ar, "scale_", scale_);
+    field(ar, "n_samples_seen_", n_samples_seen_);
+    if constexpr (detail::is_loading_v<Archive>) {
+      require(var_.size() == mean_.size() && scale_.size() == mean_.size(),
+              "mean_, var_ and scale_ have different lengths");
+      require((scale_.array() > T(0)).all() && scale_.allFinite() && mean_.allFinite(),
+              "scale_ must be positive and finite, mean_ finite");
+      require(n_samples_seen_ >= 0, "n_samples_seen_ is negative");
+    }
+  }
+
+ private:
+  Options options_;
+  Vector<T> mean_;
+  Vector<T> var_;
+  Vector<T> scale_;
+  std::int64_t n_samples_seen_ = 0;
+};
+
+}  // namespace mlpersist
+
+MLPERSIST_TEMPLATE_SCHEMA_VERSION(mlpersist::StandardScaler)

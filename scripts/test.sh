@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite: the library's tests under AddressSanitizer and
+# UndefinedBehaviorSanitizer, the quickstart example, and a consumer project built against an
+# installed copy. Ends with CTest's summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLPERSIST_SANITIZE=ON
+cmake --build build/test -j "$(nproc)"
+cd build/test
+ctest --output-on-failure -j "$(nproc)"

@@ -1,0 +1,89 @@
+#pragma once
+// One trained instance of every model type, on the bundled datasets: the shared fixture of the
+// round-trip tests, the golden-file tests and the golden-file generator.
+#include "dataset.hpp"
+
+#include <mlpersist/mlpersist.hpp>
+
+#include <string>
+
+#ifndef MLPERSIST_DATA_DIR
+#error "MLPERSIST_DATA_DIR must name examples/data"
+#endif
+
+namespace zoo {
+
+using namespace mlpersist;
+
+template <class T>
+const mlpersist_examples::Dataset<T>& dataset(const std::string& name) {
+  static const auto iris = mlpersist_examples::read_csv<T>(MLPERSIST_DATA_DIR "/iris.csv");
+  static const auto diabetes = mlpersist_examples::read_csv<T>(MLPERSIST_DATA_DIR "/diabetes.csv");
+  return name == "iris" ? iris : diabetes;
+}
+
+template <class Model, class = void>
+struct is_classifier : std::false_type {};
+template <class Model>
+struct is_classifier<Model, std::enable_if_t<std::is_same_v<
+                                decltype(std::declval<const Model&>().predict(
+                                    std::declval<const Matrix<typename Model::Scalar>&>())),
+                                Labels>>> : std::true_type {};
+
+/// What a model computes for X, as doubles (exact for float models): class probabilities for
+/// classifiers, predictions for regressors, the transformed rows for transformers.
+template <class Model>
+Matrix<double> outputs(const Model& model, const Matrix<typename Model::Scalar>& X) {
+  if constexpr (std::is_same_v<Model, StandardScaler<typename Model::Scalar>>)
+    return model.transform(X).template cast<double>();
+  else if constexpr (is_classifier<Model>::value)
+    return model.predict_proba(X).template cast<double>();
+  else
+    return model.predict(X).template cast<double>();
+}
+
+/// A small, quick network: these fixtures test persistence, not learning.
+inline MLPOptions small_mlp() {
+  MLPOptions options;
+  options.hidden_layer_sizes = {8, 4};
+  options.activation = Activation::tanh;
+  options.max_iter = 30;
+  options.random_state = 42;
+  return options;
+}
+
+/// Calls f(name, model, X) for one fitted model of every type with scalar T; X holds a few input rows.
+template <class T, class F>
+void for_each_model(F&& f) {
+  const auto& iris = dataset<T>("iris");
+  const auto& diabetes = dataset<T>("diabetes");
+  const Matrix<T> iris_rows = iris.X.topRows(12);
+  const Matrix<T> diabetes_rows = diabetes.X.topRows(12);
+  const std::string suffix = std::string("_") + scalar_name<T>();
+
+  StandardScaler<T> scaler;
+  scaler.fit(diabetes.X);
+  f("StandardScaler" + suffix, scaler, diabetes_rows);
+
+  LinearRegression<T> linear({true, 0.5});
+  linear.fit(diabetes.X, diabetes.target);
+  f("LinearRegression" + suffix, linear, diabetes_rows);
+
+  LogisticRegression<T> logistic({/*C=*/10.0, true, 200, 1e-4});
+  logistic.fit(iris.X, iris.labels());
+  f("LogisticRegression" + suffix, logistic, iris_rows);
+
+  MLPClassifier<T> classifier(small_mlp());
+  classifier.fit(iris.X, iris.labels());
+  f("MLPClassifier" + suffix, classifier, iris_rows);
+
+  MLPRegressor<T> regressor(small_mlp());
+  regressor.fit(diabetes.X / T(100), diabetes.target / T(100));
+  f("MLPRegressor" + suffix, regressor, diabetes_rows / T(100));
+
+  Pipeline pipeline(StandardScaler<T>{}, MLPClassifier<T>(small_mlp()));
+  pipeline.fit(iris.X, iris.labels());
+  f("Pipeline_StandardScaler_MLPClassifier" + suffix, pipeline, iris_rows);
+}
+
+}  // namespace zoo

@@ -1,0 +1,249 @@
+// Every error a user can meet, each triggered by a real file on disk, checking the exception type
+// and that the message names the file and both sides of the mismatch.
+#include "helpers.hpp"
+#include "zoo.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+using Catch::Matchers::Contains;
+
+namespace {
+
+const std::filesystem::path golden = std::filesystem::path(MLPERSIST_TEST_DATA_DIR) / "compat" / "v1";
+
+/// A copy of a v1 golden file in dir, with `edit` applied to its bytes.
+template <class Edit>
+std::filesystem::path edited_copy(const test::TempDir& dir, const std::string& name, Edit&& edit) {
+  const auto path = dir / name;
+  test::write_bytes(path, edit(test::read_bytes(golden / name)));
+  return path;
+}
+
+// Written by "newer code": the same type name with a higher schema version and a new field.
+struct FutureLinearRegression {
+  static constexpr std::uint32_t schema_version = 99;
+  static std::string type_name() { return "LinearRegression<double>"; }
+  double brand_new_field = 1.0;
+  template <class Archive>
+  void serialize(Archive& ar, std::uint32_t) {
+    mlpersist::field(ar, "brand_new_field", brand_new_field);
+  }
+};
+
+// A model whose serialization fails halfway through writing.
+struct FailsWhileSaving {
+  static constexpr std::uint32_t schema_version = 1;
+  static std::string type_name() { return "FailsWhileSaving"; }
+  template <class Archive>
+  void serialize(Archive& ar, std::uint32_t) {
+    mlpersist::Matrix<double> big = mlpersist::Matrix<double>::Ones(100, 100);
+    mlpersist::field(ar, "big", big);
+    throw std::runtime_error("simulated failure in the middle of a save");
+  }
+};
+
+}  // namespace
+
+MLPERSIST_SCHEMA_VERSION(FutureLinearRegression)
+MLPERSIST_SCHEMA_VERSION(FailsWhileSaving)
+
+using LinearD = mlpersist::LinearRegression<double>;
+using LogisticD = mlpersist::LogisticRegression<double>;
+
+TEST_CASE("VersionError: a file from a newer schema version", "[errors]") {
+  test::TempDir dir;
+  for (const char* ext : {".bin", ".json", ".xml"}) {
+    const auto path = dir / (std::string("future") + ext);
+    mlpersist::save(FutureLinearRegression{}, path);
+    CHECK_THROWS_MATCHES(mlpersist::load<LinearD>(path), mlpersist::VersionError,
+                         Catch::Matchers::Predicate<std::exception>([&](const std::exception& e) {
+                           const std::string what = e.what();
+                           return what.find(path.string()) != std::string::npos &&
+                                  what.find("schema version 99") != std::string::npos &&
+                                  what.find("up to " + std::to_string(LinearD::schema_version)) != std::string::npos;
+                         }, "names the file, the file's version and the newest one this build reads"));
+  }
+}
+
+TEST_CASE("VersionError: a file from a newer container version", "[errors]") {
+  test::TempDir dir;
+  const auto bin = edited_copy(dir, "LinearRegression_double.bin", [](std::string b) {
+    b[8] = 2;  // container version 2, before the checksum is even looked at
+    return b;
+  });
+  CHECK_THROWS_WITH(mlpersist::load<LinearD>(bin), Contains(bin.string()) && Contains("container version 2") &&
+                                                       Contains("up to 1"));
+  CHECK_THROWS_AS(mlpersist::load<LinearD>(bin), mlpersist::VersionError);
+  const auto json = edited_copy(dir, "LinearRegression_double.json", [](std::string b) {
+    return test::replace_once(b, "\"container_version\": 1", "\"container_version\": 7");
+  });
+  CHECK_THROWS_AS(mlpersist::load<LinearD>(json), mlpersist::VersionError);
+  CHECK_THROWS_WITH(mlpersist::inspect(json), Contains("container version 7") && Contains(json.string()));
+}
+
+TEST_CASE("TypeMismatch: another model type or scalar type", "[errors]") {
+  for (const char* ext : {".bin", ".json", ".xml"}) {
+    const auto path = golden / (std::string("LogisticRegression_double") + ext);
+    CHECK_THROWS_AS(mlpersist::load<mlpersist::LogisticRegression<float>>(path), mlpersist::TypeMismatch);
+    CHECK_THROWS_WITH(mlpersist::load<mlpersist::LogisticRegression<float>>(path),
+                      Contains(path.string()) && Contains("LogisticRegression<double>") &&
+                          Contains("LogisticRegression<float>"));
+    CHECK_THROWS_AS(mlpersist::load<mlpersist::MLPClassifier<double>>(path), mlpersist::TypeMismatch);
+  }
+}
+
+TEST_CASE("CorruptFile: truncated and damaged binary files", "[errors]") {
+  test::TempDir dir;
+  const auto truncated = edited_copy(dir, "MLPClassifier_double.bin",
+                                     [](std::string b) { return b.substr(0, b.size() - 100); });
+  CHECK_THROWS_AS(mlpersist::load<mlpersist::MLPClassifier<double>>(truncated), mlpersist::CorruptFile);
+  CHECK_THROWS_WITH(mlpersist::load<mlpersist::MLPClassifier<double>>(truncated),
+                    Contains(truncated.string()) && Contains("truncated"));
+
+  const auto flipped = edited_copy(dir, "MLPClassifier_double.bin", [](std::string b) {
+    b[b.size() / 2] = static_cast<char>(b[b.size() / 2] ^ 0x10);
+    return b;
+  });
+  CHECK_THROWS_AS(mlpersist::load<mlpersist::MLPClassifier<double>>(flipped), mlpersist::CorruptFile);
+  CHECK_THROWS_WITH(mlpersist::load<mlpersist::MLPClassifier<double>>(flipped), Contains("checksum mismatch"));
+}
+
+TEST_CASE("CorruptFile: a binary file that declares a huge matrix is refused before allocating", "[errors]") {
+  test::TempDir dir;
+  // LinearRegression<double> on diabetes: coef_ is 10 x 1. Declare 2^60 rows and fix the checksum,
+  // as a hostile author would.
+  const std::string shape("\x0a\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0", 16);
+  const std::string bomb("\0\0\0\0\0\0\0\x10\x01\0\0\0\0\0\0\0", 16);
+  const auto path = edited_copy(dir, "LinearRegression_double.bin",
+                                [&](std::string b) { return test::reseal(test::replace_once(b, shape, bomb)); });
+  CHECK_THROWS_AS(mlpersist::load<LinearD>(path), mlpersist::CorruptFile);
+  CHECK_THROWS_WITH(mlpersist::load<LinearD>(path), Contains(path.string()) && Contains("model.coef_") &&
+                                                        Contains("bytes are left") && Contains("byte offset"));
+}
+
+TEST_CASE("CorruptFile: malformed JSON and XML", "[errors]") {
+  test::TempDir dir;
+  const auto json = edited_copy(dir, "LogisticRegression_double.json",
+                                [](std::string b) { return b.substr(0, b.size() / 2); });
+  CHECK_THROWS_AS(mlpersist::load<LogisticD>(json), mlpersist::CorruptFile);
+  CHECK_THROWS_WITH(mlpersist::load<LogisticD>(json), Contains(json.string()) && Contains("malformed JSON at byte offset"));
+
+  const auto xml = edited_copy(dir, "LogisticRegression_double.xml",
+                               [](std::string b) { return b.substr(0, b.size() / 2); });
+  CHECK_THROWS_AS(mlpersist::load<LogisticD>(xml), mlpersist::CorruptFile);
+}
+
+TEST_CASE("CorruptFile: values of the wrong kind name the field", "[errors]") {
+  test::TempDir dir;
+  const auto xml = edited_copy(dir, "LogisticRegression_double.xml", [](std::string b) {
+    return test::replace_once(b, "<tol>1e-04</tol>", "<tol>1.5abc</tol>");
+  });
+  CHECK_THROWS_AS(mlpersist::load<LogisticD>(xml), mlpersist::CorruptFile);
+  CHECK_THROWS_WITH(mlpersist::load<LogisticD>(xml), Contains("model.tol") && Contains("'1.5abc'"));
+
+  const auto json = edited_copy(dir, "LogisticRegression_double.json", [](std::string b) {
+    return test::replace_once(b, "\"tol\": 0.0001", "\"tol\": \"small\"");
+  });
+  CHECK_THROWS_AS(mlpersist::load<LogisticD>(json), mlpersist::CorruptFile);
+  CHECK_THROWS_WITH(mlpersist::load<LogisticD>(json), Contains("model.tol"));
+
+  const auto count = edited_copy(dir, "LinearRegression_double.json", [](std::string b) {
+    return test::replace_once(b, "\"rows\": 10", "\"rows\": 11");
+  });
+  CHECK_THROWS_WITH(mlpersist::load<LinearD>(count), Contains("model.coef_") && Contains("needs 11 values") &&
+                                                         Contains("has 10"));
+}
+
+TEST_CASE("CorruptFile: values that break the model's invariants", "[errors]") {
+  test::TempDir dir;
+  using MLP = mlpersist::MLPClassifier<double>;
+  const auto layers = edited_copy(dir, "MLPClassifier_double.xml", [](std::string b) {
+    return test::replace_once(b, "<value1>4</value1>", "<value1>5</value1>");  // hidden_layer_sizes {8, 4}
+  });
+  CHECK_THROWS_AS(mlpersist::load<MLP>(layers), mlpersist::CorruptFile);
+  CHECK_THROWS_WITH(mlpersist::load<MLP>(layers), Contains(layers.string()) && Contains("hidden_layer_sizes"));
+
+  const auto activation = edited_copy(dir, "MLPClassifier_double.json", [](std::string b) {
+    return test::replace_once(b, "\"activation\": \"tanh\"", "\"activation\": \"swish\"");
+  });
+  CHECK_THROWS_WITH(mlpersist::load<MLP>(activation),
+                    Contains("model.activation") && Contains("'swish'") && Contains("identity, logistic, tanh, relu"));
+
+  const auto classes = edited_copy(dir, "LogisticRegression_double.json", [](std::string b) {
+    return test::replace_once(b, "\"C\": 10.0", "\"C\": -1.0");
+  });
+  CHECK_THROWS_AS(mlpersist::load<LogisticD>(classes), mlpersist::CorruptFile);
+  CHECK_THROWS_WITH(mlpersist::load<LogisticD>(classes), Contains("C must be positive"));
+}
+
+TEST_CASE("FormatError: files that are not mlpersist files", "[errors]") {
+  test::TempDir dir;
+  const std::pair<const char*, std::string> cases[] = {
+      {"empty.bin", ""},
+      {"notes.bin", "just some text"},
+      {"model.pkl", std::string("\x80\x04\x95", 3)},
+      {"model.bin.gz", std::string("\x1f\x8b\x08\0", 4)},
+      {"weights.npz", "PK\x03\x04rest"},
+      {"other.json", "{\"weights\": [1, 2, 3]}"},
+      {"other.xml", "<?xml version=\"1.0\"?><cereal><weights>1</weights></cereal>"},
+  };
+  for (const auto& [name, content] : cases) {
+    INFO(name);
+    const auto path = dir / name;
+    test::write_bytes(path, content);
+    CHECK_THROWS_AS(mlpersist::load<LinearD>(path), mlpersist::FormatError);
+    CHECK_THROWS_WITH(mlpersist::load<LinearD>(path), Contains(path.string()) && Contains("not an mlpersist file"));
+  }
+  CHECK_THROWS_WITH(mlpersist::load<LinearD>(dir / "model.bin.gz"), Contains("gzip"));
+  CHECK_THROWS_WITH(mlpersist::load<LinearD>(dir / "model.pkl"), Contains("pickle"));
+}
+
+TEST_CASE("FormatError: extension and content disagree, or the extension is unknown on save", "[errors]") {
+  test::TempDir dir;
+  const auto path = dir / "really_binary.json";
+  test::write_bytes(path, test::read_bytes(golden / "LinearRegression_double.bin"));
+  CHECK_THROWS_AS(mlpersist::load<LinearD>(path), mlpersist::FormatError);
+  CHECK_THROWS_WITH(mlpersist::load<LinearD>(path), Contains("expected a JSON file") && Contains("binary"));
+  CHECK_THROWS_AS(mlpersist::load<LinearD>(golden / "LinearRegression_double.bin", mlpersist::Format::xml),
+                  mlpersist::FormatError);
+  const auto model = mlpersist::load<LinearD>(golden / "LinearRegression_double.bin");
+  CHECK_THROWS_AS(mlpersist::save(model, dir / "model.txt"), mlpersist::FormatError);
+  CHECK_THROWS_WITH(mlpersist::save(model, dir / "model.txt"), Contains(".txt") && Contains("mlpersist::Format"));
+  CHECK_FALSE(std::filesystem::exists(dir / "model.txt"));
+}
+
+TEST_CASE("IoError: missing files and unwritable places", "[errors]") {
+  test::TempDir dir;
+  CHECK_THROWS_AS(mlpersist::load<LinearD>(dir / "missing.bin"), mlpersist::IoError);
+  CHECK_THROWS_WITH(mlpersist::load<LinearD>(dir / "missing.bin"), Contains("missing.bin"));
+  const auto model = mlpersist::load<LinearD>(golden / "LinearRegression_double.bin");
+  CHECK_THROWS_AS(mlpersist::save(model, dir / "no" / "such" / "dir.bin"), mlpersist::IoError);
+}
+
+TEST_CASE("a failed save leaves the previous file intact and no temporary files", "[errors]") {
+  test::TempDir dir;
+  const auto model = mlpersist::load<LinearD>(golden / "LinearRegression_double.bin");
+  for (const char* ext : {".bin", ".json", ".xml"}) {
+    INFO(ext);
+    const auto path = dir / (std::string("model") + ext);
+    mlpersist::save(model, path);
+    const std::string before = test::read_bytes(path);
+    CHECK_THROWS_WITH(mlpersist::save(FailsWhileSaving{}, path), Contains("simulated failure"));
+    CHECK(test::read_bytes(path) == before);
+    CHECK(mlpersist::load<LinearD>(path).coef() == model.coef());
+  }
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) ++files;
+  CHECK(files == 3);
+}
+
+TEST_CASE("every error derives from mlpersist::Error, itself a std::runtime_error", "[errors]") {
+  STATIC_REQUIRE(std::is_base_of_v<std::runtime_error, mlpersist::Error>);
+  STATIC_REQUIRE(std::is_base_of_v<mlpersist::Error, mlpersist::VersionError>);
+  STATIC_REQUIRE(std::is_base_of_v<mlpersist::Error, mlpersist::TypeMismatch>);
+  STATIC_REQUIRE(std::is_base_of_v<mlpersist::Error, mlpersist::CorruptFile>);
+  STATIC_REQUIRE(std::is_base_of_v<mlpersist::Error, mlpersist::FormatError>);
+  STATIC_REQUIRE(std::is_base_of_v<mlpersist::Error, mlpersist::IoError>);
+}
