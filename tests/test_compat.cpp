@@ -46,6 +46,11 @@ std::set<std::string> check_golden_files(const std::filesystem::path& dir) {
       CHECK(info.metadata.at("purpose") == "golden file");
       const auto model = mlpersist::load<Model>(path);
       CHECK(test::same_bits(zoo::outputs(model, X), expected));
+      // Feature names arrived in schema version 2; older files load without them.
+      if (version >= 2)
+        CHECK(model.feature_names() == fresh_model.feature_names());
+      else
+        CHECK(model.feature_names().empty());
     }
   });
   return checked;

@@ -196,6 +196,22 @@ TEST_CASE("Pipeline fits and predicts as its steps chained by hand", "[models]")
         "Pipeline<StandardScaler<double>,LogisticRegression<double>>");
 }
 
+TEST_CASE("feature names are optional and must match the features", "[models]") {
+  LinearRegression<double> model;
+  CHECK(model.feature_names().empty());
+  model.fit(diabetes.X, diabetes.target);
+  CHECK(model.feature_names().empty());
+  CHECK_THROWS_WITH(model.set_feature_names({"age", "sex"}),
+                    Contains("2 feature names, but the model was fitted with 10 features"));
+  CHECK(model.set_feature_names(diabetes.feature_names).feature_names().at(2) == "bmi");
+  StandardScaler<double> scaler;
+  scaler.set_feature_names({"a", "b"});
+  CHECK_THROWS_WITH(scaler.fit(diabetes.X), Contains("2 feature names, but X has 10 features"));
+  Pipeline pipe(StandardScaler<double>{}, LinearRegression<double>{});
+  pipe.set_feature_names(diabetes.feature_names).fit(diabetes.X, diabetes.target);
+  CHECK(pipe.feature_names() == diabetes.feature_names);
+}
+
 TEST_CASE("Misuse throws std::invalid_argument saying what was expected", "[models]") {
   LogisticRegression<double> model;
   CHECK_THROWS_AS(model.predict(iris.X), std::invalid_argument);

@@ -24,6 +24,8 @@ void check_file_round_trips() {
       mlpersist::save(model, path, {{"dataset", "bundled"}});
       const auto loaded = mlpersist::load<Model>(path);
       CHECK(test::same_bits(zoo::outputs(loaded, X), zoo::outputs(model, X)));
+      CHECK(loaded.feature_names() == model.feature_names());
+      CHECK_FALSE(loaded.feature_names().empty());
       if constexpr (zoo::is_classifier<Model>::value)
         CHECK(loaded.predict(X) == model.predict(X));
       // Saving the loaded model again gives the same model (nothing is lost or added on the way).

@@ -61,28 +61,29 @@ void for_each_model(F&& f) {
   const Matrix<T> diabetes_rows = diabetes.X.topRows(12);
   const std::string suffix = std::string("_") + scalar_name<T>();
 
+  // Every model names its features (schema version 2 and later store them).
   StandardScaler<T> scaler;
-  scaler.fit(diabetes.X);
+  scaler.set_feature_names(diabetes.feature_names).fit(diabetes.X);
   f("StandardScaler" + suffix, scaler, diabetes_rows);
 
   LinearRegression<T> linear({true, 0.5});
-  linear.fit(diabetes.X, diabetes.target);
+  linear.set_feature_names(diabetes.feature_names).fit(diabetes.X, diabetes.target);
   f("LinearRegression" + suffix, linear, diabetes_rows);
 
   LogisticRegression<T> logistic({/*C=*/10.0, true, 200, 1e-4});
-  logistic.fit(iris.X, iris.labels());
+  logistic.set_feature_names(iris.feature_names).fit(iris.X, iris.labels());
   f("LogisticRegression" + suffix, logistic, iris_rows);
 
   MLPClassifier<T> classifier(small_mlp());
-  classifier.fit(iris.X, iris.labels());
+  classifier.set_feature_names(iris.feature_names).fit(iris.X, iris.labels());
   f("MLPClassifier" + suffix, classifier, iris_rows);
 
   MLPRegressor<T> regressor(small_mlp());
-  regressor.fit(diabetes.X / T(100), diabetes.target / T(100));
+  regressor.set_feature_names(diabetes.feature_names).fit(diabetes.X / T(100), diabetes.target / T(100));
   f("MLPRegressor" + suffix, regressor, diabetes_rows / T(100));
 
   Pipeline pipeline(StandardScaler<T>{}, MLPClassifier<T>(small_mlp()));
-  pipeline.fit(iris.X, iris.labels());
+  pipeline.set_feature_names(iris.feature_names).fit(iris.X, iris.labels());
   f("Pipeline_StandardScaler_MLPClassifier" + suffix, pipeline, iris_rows);
 }
 

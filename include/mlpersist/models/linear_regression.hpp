@@ -2,6 +2,7 @@
 #include "mlpersist/core/serialize.hpp"
 #include "mlpersist/core/types.hpp"
 #include "mlpersist/core/validation.hpp"
+#include "mlpersist/models/detail/feature_names.hpp"
 
 #include <Eigen/QR>
 
@@ -16,14 +17,14 @@ namespace mlpersist {
 /// Ridge), solved by a rank-revealing orthogonal decomposition: numerically stable, and the
 /// minimum-norm solution when X is rank-deficient.
 template <class T = double>
-class LinearRegression {
+class LinearRegression : public detail::WithFeatureNames<LinearRegression<T>> {
  public:
   using Scalar = T;
   struct Options {
     bool fit_intercept = true;
     double alpha = 0.0;  ///< L2 penalty; 0 is plain least squares
   };
-  static constexpr std::uint32_t schema_version = 1;
+  static constexpr std::uint32_t schema_version = 2;
   static std::string type_name() { return std::string("LinearRegression<") + scalar_name<T>() + ">"; }
 
   LinearRegression() = default;
@@ -33,6 +34,7 @@ class LinearRegression {
     detail::check_training_data(type_name(), X.rows(), X.cols(), y.size());
     detail::check_finite(type_name(), X);
     detail::check_finite(type_name(), y);
+    this->check_feature_names_for(X.cols());
     if (!(options_.alpha >= 0.0) || !std::isfinite(options_.alpha))
       throw std::invalid_argument(type_name() + ": alpha must be finite and >= 0, got " + std::to_string(options_.alpha));
 
@@ -74,6 +76,7 @@ class LinearRegression {
     field(ar, "alpha", options_.alpha);
     field(ar, "coef_", coef_);
     field(ar, "intercept_", intercept_);
+    this->serialize_feature_names(ar, version);
     if constexpr (detail::is_loading_v<Archive>) {
       require(options_.alpha >= 0.0 && std::isfinite(options_.alpha), "alpha must be finite and >= 0");
       require(coef_.allFinite() && std::isfinite(intercept_), "coef_ and intercept_ must be finite");

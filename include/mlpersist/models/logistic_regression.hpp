@@ -2,6 +2,7 @@
 #include "mlpersist/core/serialize.hpp"
 #include "mlpersist/core/types.hpp"
 #include "mlpersist/core/validation.hpp"
+#include "mlpersist/models/detail/feature_names.hpp"
 #include "mlpersist/models/detail/activations.hpp"
 #include "mlpersist/models/detail/labels.hpp"
 #include "mlpersist/models/detail/lbfgs.hpp"
@@ -18,7 +19,7 @@ namespace mlpersist {
 /// sum(log-loss) + ||coef||^2 / (2 C), with the intercept not penalised: the objective (and so the
 /// gradient that `tol` bounds) scikit-learn's lbfgs solver uses.
 template <class T = double>
-class LogisticRegression {
+class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>> {
  public:
   using Scalar = T;
   struct Options {
@@ -27,7 +28,7 @@ class LogisticRegression {
     int max_iter = 100;
     double tol = 1e-4;  ///< stop when the largest gradient component is below tol
   };
-  static constexpr std::uint32_t schema_version = 1;
+  static constexpr std::uint32_t schema_version = 2;
   static std::string type_name() { return std::string("LogisticRegression<") + scalar_name<T>() + ">"; }
 
   LogisticRegression() = default;
@@ -36,6 +37,7 @@ class LogisticRegression {
   LogisticRegression& fit(const Eigen::Ref<const Matrix<T>>& X, const Eigen::Ref<const Labels>& y) {
     detail::check_training_data(type_name(), X.rows(), X.cols(), y.size());
     detail::check_finite(type_name(), X);
+    this->check_feature_names_for(X.cols());
     validate(options_, [](const std::string& what) { throw std::invalid_argument(what); });
     classes_ = detail::unique_classes(type_name(), y);
     const auto index = detail::class_indices(classes_, y);
@@ -134,6 +136,7 @@ class LogisticRegression {
     field(ar, "coef_", coef_);
     field(ar, "intercept_", intercept_);
     field(ar, "n_iter_", n_iter_);
+    this->serialize_feature_names(ar, version);
     if constexpr (detail::is_loading_v<Archive>) {
       validate(options_, [](const std::string& what) { require(false, what); });
       detail::require_sorted_classes(classes_);

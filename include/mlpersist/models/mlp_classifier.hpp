@@ -13,7 +13,7 @@ class MLPClassifier : public detail::MLPBase<T, MLPClassifier<T>> {
 
  public:
   using typename Base::Options;
-  static constexpr std::uint32_t schema_version = 1;
+  static constexpr std::uint32_t schema_version = 2;
   static std::string type_name() { return std::string("MLPClassifier<") + scalar_name<T>() + ">"; }
 
   MLPClassifier() = default;
@@ -58,6 +58,7 @@ class MLPClassifier : public detail::MLPBase<T, MLPClassifier<T>> {
     check_schema_version<MLPClassifier>(version);
     this->serialize_network(ar);
     field(ar, "classes_", classes_);
+    this->serialize_feature_names(ar, version);
     if constexpr (detail::is_loading_v<Archive>) {
       detail::require_sorted_classes(classes_);
       require(this->coefs_.empty() == (classes_.size() == 0), "classes_ and weights disagree on being fitted");

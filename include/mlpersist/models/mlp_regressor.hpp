@@ -12,7 +12,7 @@ class MLPRegressor : public detail::MLPBase<T, MLPRegressor<T>> {
 
  public:
   using typename Base::Options;
-  static constexpr std::uint32_t schema_version = 1;
+  static constexpr std::uint32_t schema_version = 2;
   static std::string type_name() { return std::string("MLPRegressor<") + scalar_name<T>() + ">"; }
 
   MLPRegressor() = default;
@@ -31,6 +31,7 @@ class MLPRegressor : public detail::MLPBase<T, MLPRegressor<T>> {
   void serialize(Archive& ar, std::uint32_t version) {
     check_schema_version<MLPRegressor>(version);
     this->serialize_network(ar);
+    this->serialize_feature_names(ar, version);
     if constexpr (detail::is_loading_v<Archive>) this->require_valid_network(1);
   }
 

@@ -1,6 +1,7 @@
 #pragma once
 #include "mlpersist/core/serialize.hpp"
 #include "mlpersist/core/types.hpp"
+#include "mlpersist/models/detail/feature_names.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -17,14 +18,14 @@ namespace mlpersist {
 ///     Pipeline pipe(StandardScaler<double>{}, LogisticRegression<double>{});
 ///     pipe.fit(X, y).predict(X);
 template <class... Steps>
-class Pipeline {
+class Pipeline : public detail::WithFeatureNames<Pipeline<Steps...>> {
   static_assert(sizeof...(Steps) >= 1, "a Pipeline needs at least one step");
   using Tuple = std::tuple<Steps...>;
   static constexpr std::size_t last_index = sizeof...(Steps) - 1;
 
  public:
   using Scalar = typename std::tuple_element_t<0, Tuple>::Scalar;
-  static constexpr std::uint32_t schema_version = 1;
+  static constexpr std::uint32_t schema_version = 2;
   static std::string type_name() {
     std::string name = "Pipeline<";
     ((name += Steps::type_name() + ","), ...);
@@ -37,6 +38,7 @@ class Pipeline {
 
   template <class Target>
   Pipeline& fit(const Eigen::Ref<const Matrix<Scalar>>& X, const Target& y) {
+    this->check_feature_names_for(X.cols());
     const Matrix<Scalar> Xt = fit_transformers(X, std::make_index_sequence<last_index>{});
     std::get<last_index>(steps_).fit(Xt, y);
     return *this;
@@ -67,6 +69,7 @@ class Pipeline {
   void serialize(Archive& ar, std::uint32_t version) {
     check_schema_version<Pipeline>(version);
     serialize_steps(ar, std::index_sequence_for<Steps...>{});
+    this->serialize_feature_names(ar, version);
     if constexpr (detail::is_loading_v<Archive>) require_chained(std::make_index_sequence<last_index>{});
   }
 

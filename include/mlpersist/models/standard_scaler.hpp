@@ -2,6 +2,7 @@
 #include "mlpersist/core/serialize.hpp"
 #include "mlpersist/core/types.hpp"
 #include "mlpersist/core/validation.hpp"
+#include "mlpersist/models/detail/feature_names.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -13,14 +14,14 @@ namespace mlpersist {
 /// Standardizes features by removing the mean and scaling to unit variance, as scikit-learn's
 /// StandardScaler: z = (x - mean) / scale, where a constant column gets scale 1.
 template <class T = double>
-class StandardScaler {
+class StandardScaler : public detail::WithFeatureNames<StandardScaler<T>> {
  public:
   using Scalar = T;
   struct Options {
     bool with_mean = true;
     bool with_std = true;
   };
-  static constexpr std::uint32_t schema_version = 1;
+  static constexpr std::uint32_t schema_version = 2;
   static std::string type_name() { return std::string("StandardScaler<") + scalar_name<T>() + ">"; }
 
   StandardScaler() = default;
@@ -29,6 +30,7 @@ class StandardScaler {
   StandardScaler& fit(const Eigen::Ref<const Matrix<T>>& X) {
     detail::check_training_data(type_name(), X.rows(), X.cols(), X.rows());
     detail::check_finite(type_name(), X);
+    this->check_feature_names_for(X.cols());
     const T n = static_cast<T>(X.rows());
     mean_ = X.colwise().sum().transpose() / n;
     // Two-pass variance with the rounding-error correction term, as scikit-learn computes it.
@@ -77,6 +79,7 @@ class StandardScaler {
     field(ar, "var_", var_);
     field(ar, "scale_", scale_);
     field(ar, "n_samples_seen_", n_samples_seen_);
+    this->serialize_feature_names(ar, version);
     if constexpr (detail::is_loading_v<Archive>) {
       require(var_.size() == mean_.size() && scale_.size() == mean_.size(),
               "mean_, var_ and scale_ have different lengths");

@@ -1,4 +1,4 @@
-// A project that uses an installed mlpersist: fits, saves, reloads and compares.
+// A project that uses mlpersist: fits, saves, reloads and compares.
 #include <mlpersist/mlpersist.hpp>
 
 #include <iostream>
@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   X << 0, 1, 2, 3;
   mlpersist::Vector<double> y(4);
   y << 1, 3, 5, 7;
-  mlpersist::LinearRegression<double> model;
+  mlpersist::LinearRegression<double> model({.fit_intercept = true, .alpha = 0.0});
   model.fit(X, y);
   mlpersist::save(model, argv[1]);
   const auto loaded = mlpersist::load<mlpersist::LinearRegression<double>>(argv[1]);

@@ -5,6 +5,7 @@
 #include "mlpersist/core/types.hpp"
 #include "mlpersist/core/validation.hpp"
 #include "mlpersist/models/detail/activations.hpp"
+#include "mlpersist/models/detail/feature_names.hpp"
 #include "mlpersist/models/detail/random.hpp"
 
 #include <algorithm>
@@ -70,7 +71,7 @@ namespace detail {
 enum class Output { identity_squared_error, logistic_log_loss, softmax_log_loss };
 
 template <class T, class Derived>
-class MLPBase {
+class MLPBase : public WithFeatureNames<Derived> {
  public:
   using Scalar = T;
   using Options = MLPOptions;
@@ -105,6 +106,7 @@ class MLPBase {
   void train(const Eigen::Ref<const Matrix<T>>& X, const Matrix<T>& Y) {
     options_.validate(Derived::type_name(), [](const std::string& what) { throw std::invalid_argument(what); });
     detail::check_finite(Derived::type_name(), X);
+    this->check_feature_names_for(X.cols());
     const Eigen::Index n = X.rows();
     Random random(options_.random_state);
     initialize(X.cols(), Y.cols(), random);
