@@ -50,6 +50,14 @@ struct Probe {
   }
 };
 
+// Forgot MLPERSIST_SCHEMA_VERSION: cereal would write version 0 and pass 0 back on load.
+struct Unversioned {
+  static constexpr std::uint32_t schema_version = 3;
+  static std::string type_name() { return "user::Unversioned"; }
+  template <class Archive>
+  void serialize(Archive&, std::uint32_t) {}
+};
+
 }  // namespace user
 
 MLPERSIST_SCHEMA_VERSION(user::Probe)
@@ -151,4 +159,11 @@ TEST_CASE("JSON files are readable JSON with matrices as rows, cols and a row-ma
   for (char c : text)
     if (!std::isspace(static_cast<unsigned char>(c))) compact += c;
   CHECK(compact.find("\"md\":{\"rows\":2,\"cols\":3,\"data\":[1.0,2.0,3.0,4.0,5.0,6.0]}") != std::string::npos);
+}
+
+TEST_CASE("saving a type whose cereal version was not declared is refused", "[serialize]") {
+  std::stringstream buffer;
+  CHECK_THROWS_AS(mlpersist::save(user::Unversioned{}, buffer, mlpersist::Format::json), std::logic_error);
+  CHECK_THROWS_WITH(mlpersist::save(user::Unversioned{}, buffer, mlpersist::Format::json),
+                    Catch::Matchers::Contains("MLPERSIST_SCHEMA_VERSION"));
 }

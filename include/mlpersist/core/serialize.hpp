@@ -193,42 +193,9 @@ void text(Archive& ar, const char* name, std::string& value) {
 }
 
 template <class T>
-inline constexpr bool is_number_v = std::is_arithmetic_v<T>;
-
-/// The smallest number of bytes one element takes in a binary archive (a bound for check_count).
-template <class T>
-constexpr std::uint64_t min_binary_size() {
-  if constexpr (is_number_v<T>) return sizeof(T);
-  return sizeof(std::uint64_t);  // strings and nested sizes start with a 64-bit length
-}
-
-template <class Archive, class T>
-void element(Archive& ar, T& value) {
-  if constexpr (is_number_v<T>)
-    number(ar, nullptr, value);
-  else
-    text(ar, nullptr, value);
-}
-
-/// A std::vector of numbers or strings, as an array.
-template <class T>
-struct SequenceIO {
-  std::vector<T>& values;
-
-  template <class Archive>
-  void save(Archive& ar) const {
-    ar(cereal::make_size_tag(static_cast<cereal::size_type>(values.size())));
-    for (auto& value : values) element(ar, const_cast<T&>(value));
-  }
-  template <class Archive>
-  void load(Archive& ar) {
-    cereal::size_type size = 0;
-    ar(cereal::make_size_tag(size));
-    check_count(size, min_binary_size<T>());
-    values.resize(static_cast<std::size_t>(size));
-    for (auto& value : values) element(ar, value);
-  }
-};
+struct is_eigen_matrix : std::false_type {};
+template <class S, int R, int C, int O>
+struct is_eigen_matrix<Eigen::Matrix<S, R, C, O>> : std::true_type {};
 
 /// A dynamic Eigen matrix: rows, cols, then the data (one block in binary, row-major array in text).
 template <class Scalar, int Rows, int Cols, int Options>
@@ -295,36 +262,52 @@ struct MatrixIO {
   }
 };
 
-/// A std::vector of dynamic Eigen matrices (the layers of a network).
-template <class MatrixType>
-struct MatrixSequenceIO {
-  std::vector<MatrixType>& matrices;
+template <class T>
+inline constexpr bool is_number_v = std::is_arithmetic_v<T>;
+
+/// The smallest number of bytes one element takes in a binary archive (a bound for check_count).
+template <class T>
+constexpr std::uint64_t min_binary_size() {
+  if constexpr (is_number_v<T>) return sizeof(T);
+  if constexpr (is_eigen_matrix<T>::value) return 2 * sizeof(std::int64_t);  // rows and cols
+  return sizeof(std::uint64_t);  // a string starts with its 64-bit length
+}
+
+template <class S, int R, int C, int O>
+MatrixIO<S, R, C, O> matrix_io(Eigen::Matrix<S, R, C, O>& matrix) {
+  return {matrix};
+}
+
+/// One unnamed element of an array.
+template <class Archive, class T>
+void element(Archive& ar, T& value) {
+  if constexpr (is_number_v<T>)
+    number(ar, nullptr, value);
+  else if constexpr (is_eigen_matrix<T>::value)
+    ar(matrix_io(value));
+  else
+    text(ar, nullptr, value);
+}
+
+/// A std::vector of numbers, strings or matrices, as an array.
+template <class T>
+struct SequenceIO {
+  std::vector<T>& values;
 
   template <class Archive>
   void save(Archive& ar) const {
-    ar(cereal::make_size_tag(static_cast<cereal::size_type>(matrices.size())));
-    for (auto& m : matrices) ar(make_io(const_cast<MatrixType&>(m)));
+    ar(cereal::make_size_tag(static_cast<cereal::size_type>(values.size())));
+    for (auto& value : values) element(ar, const_cast<T&>(value));
   }
   template <class Archive>
   void load(Archive& ar) {
     cereal::size_type size = 0;
     ar(cereal::make_size_tag(size));
-    check_count(size, 2 * sizeof(std::int64_t));
-    matrices.resize(static_cast<std::size_t>(size));
-    for (auto& m : matrices) ar(make_io(m));
-  }
-
- private:
-  template <class S, int R, int C, int O>
-  static MatrixIO<S, R, C, O> make_io(Eigen::Matrix<S, R, C, O>& m) {
-    return {m};
+    check_count(size, min_binary_size<T>());
+    values.resize(static_cast<std::size_t>(size));
+    for (auto& value : values) element(ar, value);
   }
 };
-
-template <class T>
-struct is_eigen_matrix : std::false_type {};
-template <class S, int R, int C, int O>
-struct is_eigen_matrix<Eigen::Matrix<S, R, C, O>> : std::true_type {};
 
 }  // namespace detail
 
@@ -338,10 +321,7 @@ void field(Archive& ar, const char* name, T& value) {
   } else if constexpr (std::is_same_v<T, std::string>) {
     detail::text(ar, name, value);
   } else if constexpr (detail::is_eigen_matrix<T>::value) {
-    ar(cereal::make_nvp(name, detail::MatrixIO<typename T::Scalar, T::RowsAtCompileTime,
-                                               T::ColsAtCompileTime, T::Options>{value}));
-  } else if constexpr (detail::is_eigen_matrix<typename T::value_type>::value) {
-    ar(cereal::make_nvp(name, detail::MatrixSequenceIO<typename T::value_type>{value}));
+    ar(cereal::make_nvp(name, detail::matrix_io(value)));
   } else {
     ar(cereal::make_nvp(name, detail::SequenceIO<typename T::value_type>{value}));
   }
@@ -394,6 +374,12 @@ void check_schema_version(std::uint32_t version) {
 /// Throws CorruptFile unless a loaded value satisfies a model invariant.
 inline void require(bool condition, const std::string& what) {
   if (!condition) throw CorruptFile("invalid model: " + what);
+}
+
+/// Throws CorruptFile unless loaded hyper-parameters pass Options::validate (see check_options).
+template <class Options>
+void require_valid_options(const Options& options, const std::string& model) {
+  options.validate(model, [](const std::string& message) { require(false, message); });
 }
 
 }  // namespace mlpersist

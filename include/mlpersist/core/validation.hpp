@@ -3,6 +3,8 @@
 // what was expected, never an Eigen assertion or a wrong answer.
 #include <Eigen/Core>
 
+#include "mlpersist/core/errors.hpp"
+
 #include <stdexcept>
 #include <string>
 
@@ -28,6 +30,13 @@ inline void check_training_data(const std::string& model, Eigen::Index rows, Eig
   if (targets != rows)
     throw std::invalid_argument(model + ": X has " + std::to_string(rows) + " samples but y has " +
                                 std::to_string(targets));
+}
+
+/// Hyper-parameters are checked by Options::validate(model, fail), which calls fail(message) for the
+/// first one out of its domain. Before fit that is a caller's mistake; in a loaded file, damage.
+template <class Options>
+void check_options(const Options& options, const std::string& model) {
+  options.validate(model, [](const std::string& message) { throw std::invalid_argument(message); });
 }
 
 template <class Derived>

@@ -24,6 +24,7 @@
 #include <istream>
 #include <iterator>
 #include <optional>
+#include <stdexcept>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -50,14 +51,15 @@ Unsigned get_le(std::string_view bytes, std::size_t offset) {
 }
 
 template <class Model>
-std::uint32_t schema_version_of() {
-  return cereal::detail::Version<Model>::version;
-}
-
-template <class Model>
 void write_model(const Model& model, std::ostream& out, Format format, const Metadata& metadata) {
-  FileInfo info{format, container_version, Model::type_name(), schema_version_of<Model>(), library_version,
-                utc_now(), metadata};
+  // cereal writes (and on load passes to serialize) the version declared for it, which must be
+  // the class's own schema_version.
+  if (cereal::detail::Version<Model>::version != Model::schema_version)
+    throw std::logic_error(Model::type_name() + " has schema_version " + std::to_string(Model::schema_version) +
+                           " but cereal's class version is " + std::to_string(cereal::detail::Version<Model>::version) +
+                           ": declare MLPERSIST_SCHEMA_VERSION(Type) at global scope");
+  FileInfo info{format, container_version, Model::type_name(), Model::schema_version, library_version, utc_now(),
+                metadata};
   auto write_body = [&](auto& ar) {
     ar(cereal::make_nvp("mlpersist", EnvelopeIO{info}), cereal::make_nvp("model", model));
   };
@@ -219,10 +221,7 @@ Model load_bytes(std::string_view bytes, std::optional<Format> expected, const s
     read_envelope(ar, info);
     if (info.model_type != Model::type_name())
       throw TypeMismatch("the file holds a " + info.model_type + ", not a " + Model::type_name());
-    if (info.schema_version > schema_version_of<Model>())
-      throw VersionError(info.model_type + " schema version " + std::to_string(info.schema_version) +
-                         " is newer than this build reads (up to " + std::to_string(schema_version_of<Model>()) +
-                         "); upgrade mlpersist to load it");
+    check_schema_version<Model>(info.schema_version);
     FieldScope scope("model");
     ar(cereal::make_nvp("model", model));
   });

@@ -23,6 +23,11 @@ class LinearRegression : public detail::WithFeatureNames<LinearRegression<T>> {
   struct Options {
     bool fit_intercept = true;
     double alpha = 0.0;  ///< L2 penalty; 0 is plain least squares
+
+    template <class Fail>
+    void validate(const std::string& model, Fail&& fail) const {
+      if (!(alpha >= 0.0 && std::isfinite(alpha))) fail(model + ": alpha must be finite and >= 0");
+    }
   };
   static constexpr std::uint32_t schema_version = 2;
   static std::string type_name() { return std::string("LinearRegression<") + scalar_name<T>() + ">"; }
@@ -35,8 +40,7 @@ class LinearRegression : public detail::WithFeatureNames<LinearRegression<T>> {
     detail::check_finite(type_name(), X);
     detail::check_finite(type_name(), y);
     this->check_feature_names_for(X.cols());
-    if (!(options_.alpha >= 0.0) || !std::isfinite(options_.alpha))
-      throw std::invalid_argument(type_name() + ": alpha must be finite and >= 0, got " + std::to_string(options_.alpha));
+    detail::check_options(options_, type_name());
 
     Vector<T> x_mean = Vector<T>::Zero(X.cols());
     T y_mean = T(0);
@@ -78,7 +82,7 @@ class LinearRegression : public detail::WithFeatureNames<LinearRegression<T>> {
     field(ar, "intercept_", intercept_);
     this->serialize_feature_names(ar, version);
     if constexpr (detail::is_loading_v<Archive>) {
-      require(options_.alpha >= 0.0 && std::isfinite(options_.alpha), "alpha must be finite and >= 0");
+      require_valid_options(options_, type_name());
       require(coef_.allFinite() && std::isfinite(intercept_), "coef_ and intercept_ must be finite");
     }
   }

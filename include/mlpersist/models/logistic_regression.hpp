@@ -27,6 +27,13 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
     bool fit_intercept = true;
     int max_iter = 100;
     double tol = 1e-4;  ///< stop when the largest gradient component is below tol
+
+    template <class Fail>
+    void validate(const std::string& model, Fail&& fail) const {
+      if (!(C > 0.0 && std::isfinite(C))) fail(model + ": C must be positive and finite");
+      if (max_iter < 0) fail(model + ": max_iter must be >= 0");
+      if (!(tol >= 0.0 && std::isfinite(tol))) fail(model + ": tol must be finite and >= 0");
+    }
   };
   static constexpr std::uint32_t schema_version = 2;
   static std::string type_name() { return std::string("LogisticRegression<") + scalar_name<T>() + ">"; }
@@ -38,7 +45,7 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
     detail::check_training_data(type_name(), X.rows(), X.cols(), y.size());
     detail::check_finite(type_name(), X);
     this->check_feature_names_for(X.cols());
-    validate(options_, [](const std::string& what) { throw std::invalid_argument(what); });
+    detail::check_options(options_, type_name());
     classes_ = detail::unique_classes(type_name(), y);
     const auto index = detail::class_indices(classes_, y);
     const Eigen::Index n = X.rows();
@@ -106,16 +113,13 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
       return scores;
     }
     detail::activate_inplace(Activation::logistic, scores);
-    Matrix<T> proba(scores.rows(), 2);
-    proba.col(0) = (T(1) - scores.col(0).array()).matrix();
-    proba.col(1) = scores.col(0);
-    return proba;
+    return detail::binary_proba(scores);
   }
 
   Labels predict(const Eigen::Ref<const Matrix<T>>& X) const {
     const Matrix<T> scores = decision_function(X);
     if (scores.cols() > 1) return detail::argmax_labels(classes_, scores);
-    return (scores.col(0).array() > T(0)).select(classes_(1), Labels::Constant(scores.rows(), classes_(0)));
+    return detail::binary_labels(classes_, scores, T(0));
   }
 
   const Options& options() const { return options_; }
@@ -138,7 +142,7 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
     field(ar, "n_iter_", n_iter_);
     this->serialize_feature_names(ar, version);
     if constexpr (detail::is_loading_v<Archive>) {
-      validate(options_, [](const std::string& what) { require(false, what); });
+      require_valid_options(options_, type_name());
       detail::require_sorted_classes(classes_);
       const Eigen::Index rows = classes_.size() == 2 ? 1 : classes_.size();
       require(classes_.size() == 0 ? coef_.size() == 0 && intercept_.size() == 0
@@ -151,13 +155,6 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
   }
 
  private:
-  template <class Fail>
-  static void validate(const Options& options, Fail&& fail) {
-    if (!(options.C > 0.0) || !std::isfinite(options.C)) fail(type_name() + ": C must be positive and finite");
-    if (options.max_iter < 0) fail(type_name() + ": max_iter must be >= 0");
-    if (!(options.tol >= 0.0) || !std::isfinite(options.tol)) fail(type_name() + ": tol must be finite and >= 0");
-  }
-
   Options options_;
   Labels classes_;
   Matrix<T> coef_;

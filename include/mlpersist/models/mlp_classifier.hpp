@@ -38,17 +38,14 @@ class MLPClassifier : public detail::MLPBase<T, MLPClassifier<T>> {
   /// Probability of each class (columns in classes() order).
   Matrix<T> predict_proba(const Eigen::Ref<const Matrix<T>>& X) const {
     Matrix<T> out = this->forward(X);
-    if (classes_.size() != 2) return out;
-    Matrix<T> proba(out.rows(), 2);
-    proba.col(0) = (T(1) - out.col(0).array()).matrix();
-    proba.col(1) = out.col(0);
-    return proba;
+    if (classes_.size() == 2) return detail::binary_proba(out);
+    return out;
   }
 
   Labels predict(const Eigen::Ref<const Matrix<T>>& X) const {
     const Matrix<T> out = this->forward(X);
     if (classes_.size() != 2) return detail::argmax_labels(classes_, out);
-    return (out.col(0).array() > T(0.5)).select(classes_(1), Labels::Constant(out.rows(), classes_(0)));
+    return detail::binary_labels(classes_, out, T(0.5));
   }
 
   const Labels& classes() const { return classes_; }

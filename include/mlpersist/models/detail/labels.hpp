@@ -44,6 +44,21 @@ Labels argmax_labels(const Labels& classes, const Matrix<T>& scores) {
   return out;
 }
 
+/// Two-class outputs: the probabilities [1 - p, p] from the positive class's p.
+template <class T>
+Matrix<T> binary_proba(const Matrix<T>& positive) {
+  Matrix<T> proba(positive.rows(), 2);
+  proba.col(0) = (T(1) - positive.col(0).array()).matrix();
+  proba.col(1) = positive.col(0);
+  return proba;
+}
+
+/// Two-class labels: classes(1) where the single output column exceeds the threshold.
+template <class T>
+Labels binary_labels(const Labels& classes, const Matrix<T>& output, T threshold) {
+  return (output.col(0).array() > threshold).select(classes(1), Labels::Constant(output.rows(), classes(0)));
+}
+
 /// Load-time invariant: classes are strictly increasing.
 inline void require_sorted_classes(const Labels& classes) {
   for (Eigen::Index i = 1; i < classes.size(); ++i)

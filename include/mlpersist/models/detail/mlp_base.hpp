@@ -104,7 +104,7 @@ class MLPBase : public WithFeatureNames<Derived> {
 
   /// Fits the network to targets Y (one column per output unit) from a fresh initialisation.
   void train(const Eigen::Ref<const Matrix<T>>& X, const Matrix<T>& Y) {
-    options_.validate(Derived::type_name(), [](const std::string& what) { throw std::invalid_argument(what); });
+    check_options(options_, Derived::type_name());
     detail::check_finite(Derived::type_name(), X);
     this->check_feature_names_for(X.cols());
     const Eigen::Index n = X.rows();
@@ -166,7 +166,7 @@ class MLPBase : public WithFeatureNames<Derived> {
 
   /// Load-time invariants: the layers chain, match the options and produce `outputs` values.
   void require_valid_network(Eigen::Index outputs) const {
-    options_.validate(Derived::type_name(), [](const std::string& what) { require(false, what); });
+    require_valid_options(options_, Derived::type_name());
     require(coefs_.size() == intercepts_.size(), "coefs_ and intercepts_ have different numbers of layers");
     require(n_iter_ >= 0, "n_iter_ is negative");
     if (coefs_.empty()) return;  // not fitted
