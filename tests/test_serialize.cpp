@@ -167,3 +167,17 @@ TEST_CASE("saving a type whose cereal version was not declared is refused", "[se
   CHECK_THROWS_WITH(mlpersist::save(user::Unversioned{}, buffer, mlpersist::Format::json),
                     Catch::Matchers::Contains("MLPERSIST_SCHEMA_VERSION"));
 }
+
+TEST_CASE("the binary checksum is the standard CRC-32 (zlib's)", "[serialize]") {
+  mlpersist::detail::Crc32 crc;
+  crc.update("123456789", 9);
+  CHECK(crc.value() == 0xCBF43926u);  // the CRC-32 check value
+  std::string bytes(1000, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7 + 3);
+  mlpersist::detail::Crc32 whole;
+  whole.update(bytes.data(), bytes.size());
+  CHECK(whole.value() == 0x17BC2A46u);  // zlib.crc32 of the same bytes
+  mlpersist::detail::Crc32 pieces;
+  for (std::size_t i = 0; i < bytes.size(); i += 13) pieces.update(bytes.data() + i, std::min<std::size_t>(13, bytes.size() - i));
+  CHECK(pieces.value() == whole.value());
+}
