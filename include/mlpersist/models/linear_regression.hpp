@@ -69,6 +69,8 @@ class LinearRegression : public detail::WithFeatureNames<LinearRegression<T>> {
   }
 
   const Options& options() const { return options_; }
+  /// Hyper-parameters can be changed between fits (scikit-learn's set_params).
+  Options& options() { return options_; }
   const Vector<T>& coef() const { return coef_; }
   T intercept() const { return intercept_; }
   Eigen::Index n_features_in() const { return coef_.size(); }

@@ -27,6 +27,8 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
     bool fit_intercept = true;
     int max_iter = 100;
     double tol = 1e-4;  ///< stop when the largest gradient component is below tol
+    /// fit starts from the current coefficients (if the classes and features match) instead of zero.
+    bool warm_start = false;
 
     template <class Fail>
     void validate(const std::string& model, Fail&& fail) const {
@@ -35,7 +37,7 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
       if (!(tol >= 0.0 && std::isfinite(tol))) fail(model + ": tol must be finite and >= 0");
     }
   };
-  static constexpr std::uint32_t schema_version = 2;
+  static constexpr std::uint32_t schema_version = 3;
   static std::string type_name() { return std::string("LogisticRegression<") + scalar_name<T>() + ">"; }
 
   LogisticRegression() = default;
@@ -46,7 +48,9 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
     detail::check_finite(type_name(), X);
     this->check_feature_names_for(X.cols());
     detail::check_options(options_, type_name());
-    classes_ = detail::unique_classes(type_name(), y);
+    const Labels classes = detail::unique_classes(type_name(), y);
+    const bool warm = options_.warm_start && detail::same_labels(classes, classes_) && coef_.cols() == X.cols();
+    classes_ = classes;
     const auto index = detail::class_indices(classes_, y);
     const Eigen::Index n = X.rows();
     const Eigen::Index p = X.cols();
@@ -91,6 +95,10 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
       return loss + T(0.5) * inverse_c * W.squaredNorm();
     };
     Vector<T> theta = Vector<T>::Zero(p * k + bias * k);
+    if (warm) {
+      Eigen::Map<Matrix<T>>(theta.data(), p, k) = coef_.transpose();
+      if (bias) theta.tail(k) = intercept_;
+    }
     const auto result = detail::minimize_lbfgs<T>(objective, theta, options_.max_iter, static_cast<T>(options_.tol));
     n_iter_ = result.iterations;
     coef_ = Eigen::Map<const Matrix<T>>(theta.data(), p, k).transpose();
@@ -123,6 +131,8 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
   }
 
   const Options& options() const { return options_; }
+  /// Hyper-parameters can be changed between fits (scikit-learn's set_params).
+  Options& options() { return options_; }
   const Labels& classes() const { return classes_; }
   const Matrix<T>& coef() const { return coef_; }
   const Vector<T>& intercept() const { return intercept_; }
@@ -141,6 +151,10 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
     field(ar, "intercept_", intercept_);
     field(ar, "n_iter_", n_iter_);
     this->serialize_feature_names(ar, version);
+    if (version >= 3)
+      field(ar, "warm_start", options_.warm_start);
+    else
+      options_.warm_start = false;
     if constexpr (detail::is_loading_v<Archive>) {
       require_valid_options(options_, type_name());
       detail::require_sorted_classes(classes_);

@@ -12,16 +12,35 @@ class MLPRegressor : public detail::MLPBase<T, MLPRegressor<T>> {
 
  public:
   using typename Base::Options;
-  static constexpr std::uint32_t schema_version = 2;
+  using typename Base::ProgressCallback;
+  static constexpr std::uint32_t schema_version = 3;
   static std::string type_name() { return std::string("MLPRegressor<") + scalar_name<T>() + ">"; }
 
   MLPRegressor() = default;
   explicit MLPRegressor(const Options& options) : Base(options) {}
 
-  MLPRegressor& fit(const Eigen::Ref<const Matrix<T>>& X, const Eigen::Ref<const Vector<T>>& y) {
+  /// Trains for up to max_iter epochs: from scratch, or on from the current state with warm_start.
+  /// `callback`, if given, is called after every epoch and can stop training.
+  MLPRegressor& fit(const Eigen::Ref<const Matrix<T>>& X, const Eigen::Ref<const Vector<T>>& y,
+                    const ProgressCallback& callback = {}) {
     detail::check_training_data(type_name(), X.rows(), X.cols(), y.size());
     detail::check_finite(type_name(), y);
-    this->train(X, Matrix<T>(y));
+    this->train(X, Matrix<T>(y), false, callback);
+    return *this;
+  }
+
+  /// One epoch over (X, y), continuing from the current state.
+  MLPRegressor& partial_fit(const Eigen::Ref<const Matrix<T>>& X, const Eigen::Ref<const Vector<T>>& y,
+                            const ProgressCallback& callback = {}) {
+    detail::check_training_data(type_name(), X.rows(), X.cols(), y.size());
+    detail::check_finite(type_name(), y);
+    this->train(X, Matrix<T>(y), true, callback);
+    return *this;
+  }
+
+  /// Uses weights trained elsewhere, such as scikit-learn's coefs_ and intercepts_.
+  MLPRegressor& set_parameters(std::vector<Matrix<T>> coefs, std::vector<Vector<T>> intercepts) {
+    this->assign_parameters(std::move(coefs), std::move(intercepts), 1);
     return *this;
   }
 
@@ -32,6 +51,7 @@ class MLPRegressor : public detail::MLPBase<T, MLPRegressor<T>> {
     check_schema_version<MLPRegressor>(version);
     this->serialize_network(ar);
     this->serialize_feature_names(ar, version);
+    this->serialize_training_state(ar, version);
     if constexpr (detail::is_loading_v<Archive>) this->require_valid_network(1);
   }
 

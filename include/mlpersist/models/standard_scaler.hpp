@@ -63,6 +63,8 @@ class StandardScaler : public detail::WithFeatureNames<StandardScaler<T>> {
   Matrix<T> fit_transform(const Eigen::Ref<const Matrix<T>>& X) { return fit(X).transform(X); }
 
   const Options& options() const { return options_; }
+  /// Hyper-parameters can be changed between fits (scikit-learn's set_params).
+  Options& options() { return options_; }
   const Vector<T>& mean() const { return mean_; }
   const Vector<T>& var() const { return var_; }
   const Vector<T>& scale() const { return scale_; }

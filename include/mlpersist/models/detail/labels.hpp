@@ -20,6 +20,9 @@ inline Labels unique_classes(const std::string& model, const Eigen::Ref<const La
   return Eigen::Map<const Labels>(values.data(), static_cast<Eigen::Index>(values.size()));
 }
 
+/// Same labels in the same order (Eigen's == needs equal sizes).
+inline bool same_labels(const Labels& a, const Labels& b) { return a.size() == b.size() && a == b; }
+
 /// The position of each label of y in classes (which must contain every label).
 inline std::vector<Eigen::Index> class_indices(const Labels& classes, const Eigen::Ref<const Labels>& y) {
   std::vector<Eigen::Index> out(static_cast<std::size_t>(y.size()));

@@ -12,6 +12,8 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <numeric>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -36,6 +38,10 @@ struct MLPOptions {
   bool shuffle = true;
   std::optional<std::uint32_t> random_state;  ///< none: a different initialisation every fit
   double tol = 1e-4;
+  /// fit continues from the current weights and training state instead of starting afresh.
+  /// Unlike scikit-learn, the optimizer's moments and the random stream continue too, so training
+  /// in pieces gives exactly the weights of training in one go.
+  bool warm_start = false;
   double momentum = 0.9;  ///< sgd only
   bool nesterovs_momentum = true;  ///< sgd only
   double beta_1 = 0.9;  ///< adam only
@@ -70,13 +76,39 @@ namespace detail {
 /// How the output layer turns scores into predictions, and the loss it is trained with.
 enum class Output { identity_squared_error, logistic_log_loss, softmax_log_loss };
 
+/// Where training stands: saved with the model, so that training resumes exactly where it stopped.
+template <class T>
+struct TrainingState {
+  std::vector<Matrix<T>> first_moments;   ///< Adam's first moments or SGD's velocities: coefs, then intercepts
+  std::vector<Matrix<T>> second_moments;  ///< Adam's second moments, same layout
+  std::int64_t step = 0;                  ///< optimizer updates made
+  std::string random_state;               ///< the generator's state; empty: not started
+  T best_loss = std::numeric_limits<T>::infinity();
+  int no_improvement_count = 0;
+  std::int64_t samples_seen = 0;  ///< scikit-learn's t_
+
+  bool empty() const { return random_state.empty(); }
+};
+
 template <class T, class Derived>
 class MLPBase : public WithFeatureNames<Derived> {
  public:
   using Scalar = T;
   using Options = MLPOptions;
 
+  /// What a progress callback receives after each epoch; return false from it to stop training.
+  /// A validation score is computed from `model` (e.g. its accuracy on held-out rows).
+  struct Progress {
+    int epoch;  ///< epochs trained in all, this one included (n_iter())
+    double loss;
+    const Derived& model;
+  };
+  using ProgressCallback = std::function<bool(const Progress&)>;
+
   const Options& options() const { return options_; }
+  /// Hyper-parameters can be changed between fits (scikit-learn's set_params), e.g. max_iter
+  /// before continuing a warm start.
+  Options& options() { return options_; }
   /// Weights of each layer, fan_in x fan_out (scikit-learn's coefs_), and its biases (intercepts_).
   const std::vector<Matrix<T>>& coefs() const { return coefs_; }
   const std::vector<Vector<T>>& intercepts() const { return intercepts_; }
@@ -102,26 +134,62 @@ class MLPBase : public WithFeatureNames<Derived> {
     return a;
   }
 
-  /// Fits the network to targets Y (one column per output unit) from a fresh initialisation.
-  void train(const Eigen::Ref<const Matrix<T>>& X, const Matrix<T>& Y) {
+  /// Installs weights trained elsewhere (e.g. scikit-learn's coefs_ and intercepts_, fan_in x fan_out)
+  /// with `outputs` output units; hidden_layer_sizes follows from their shapes. Throws
+  /// std::invalid_argument, with the reason, if they do not form a network.
+  void assign_parameters(std::vector<Matrix<T>> coefs, std::vector<Vector<T>> intercepts, Eigen::Index outputs) {
+    Options options = options_;
+    options.hidden_layer_sizes.clear();
+    for (std::size_t i = 0; i + 1 < coefs.size(); ++i) options.hidden_layer_sizes.push_back(static_cast<int>(coefs[i].cols()));
+    MLPBase candidate(options);
+    candidate.coefs_ = std::move(coefs);
+    candidate.intercepts_ = std::move(intercepts);
+    try {
+      require(!candidate.coefs_.empty(), "no layers");
+      candidate.require_valid_network(outputs);
+    } catch (const CorruptFile& e) {
+      throw std::invalid_argument(Derived::type_name() + ": " + e.what());
+    }
+    options_ = std::move(options);
+    coefs_ = std::move(candidate.coefs_);
+    intercepts_ = std::move(candidate.intercepts_);
+    state_ = {};
+    loss_curve_.clear();
+    n_iter_ = 0;
+  }
+
+  /// Trains on targets Y (one column per output unit): up to max_iter epochs with scikit-learn's
+  /// stopping rule, or one epoch when `incremental` (partial_fit). Starts afresh unless the model is
+  /// fitted and this is partial_fit or a warm start.
+  void train(const Eigen::Ref<const Matrix<T>>& X, const Matrix<T>& Y, bool incremental,
+             const ProgressCallback& callback) {
     check_options(options_, Derived::type_name());
     detail::check_finite(Derived::type_name(), X);
     this->check_feature_names_for(X.cols());
+    if (coefs_.empty() || !(incremental || options_.warm_start)) {
+      state_ = {};
+      Random random(options_.random_state);
+      initialize(X.cols(), Y.cols(), random);
+      state_.random_state = random.state();
+      loss_curve_.clear();
+      n_iter_ = 0;
+    } else {
+      detail::check_features(Derived::type_name(), n_features_in(), X.cols());
+      if (state_.empty()) {  // a model from a file without training state: fresh optimizer
+        state_ = {};
+        state_.random_state = Random(options_.random_state).state();
+      }
+    }
+    Random random = Random::from_state(state_.random_state);
+    Optimizer optimizer(options_, coefs_, intercepts_, state_);
     const Eigen::Index n = X.rows();
-    Random random(options_.random_state);
-    initialize(X.cols(), Y.cols(), random);
-    loss_curve_.clear();
-    n_iter_ = 0;
-
     const Eigen::Index batch_size =
         std::min<Eigen::Index>(options_.batch_size ? Eigen::Index(*options_.batch_size) : 200, n);
     std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
-    for (Eigen::Index i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
-    Optimizer optimizer(options_, coefs_, intercepts_);
     std::vector<Matrix<T>> activations(coefs_.size() + 1);
-    T best_loss = std::numeric_limits<T>::infinity();
-    int no_improvement = 0;
-    for (int epoch = 0; epoch < options_.max_iter; ++epoch) {
+    const int epochs = incremental ? 1 : options_.max_iter;
+    for (int epoch = 0; epoch < epochs; ++epoch) {
+      std::iota(order.begin(), order.end(), Eigen::Index{0});
       if (options_.shuffle) random.shuffle(order);
       T accumulated = T(0);
       for (Eigen::Index start = 0; start < n; start += batch_size) {
@@ -131,12 +199,17 @@ class MLPBase : public WithFeatureNames<Derived> {
         accumulated += backpropagate(activations, Y(rows, Eigen::all), optimizer) * static_cast<T>(size);
       }
       ++n_iter_;
+      state_.samples_seen += n;
+      state_.random_state = random.state();
       loss_curve_.push_back(accumulated / static_cast<T>(n));
       // scikit-learn's stopping rule: n_iter_no_change epochs without improving by tol.
       const T loss = loss_curve_.back();
-      no_improvement = loss > best_loss - static_cast<T>(options_.tol) ? no_improvement + 1 : 0;
-      best_loss = std::min(best_loss, loss);
-      if (no_improvement > options_.n_iter_no_change) break;
+      state_.no_improvement_count =
+          loss > state_.best_loss - static_cast<T>(options_.tol) ? state_.no_improvement_count + 1 : 0;
+      state_.best_loss = std::min(state_.best_loss, loss);
+      if (callback && !callback(Progress{n_iter_, static_cast<double>(loss), static_cast<const Derived&>(*this)}))
+        break;
+      if (!incremental && state_.no_improvement_count > options_.n_iter_no_change) break;
     }
   }
 
@@ -164,11 +237,30 @@ class MLPBase : public WithFeatureNames<Derived> {
     field(ar, "n_iter_", n_iter_);
   }
 
+  /// Fields added in schema version 3: warm_start and the training state.
+  template <class Archive>
+  void serialize_training_state(Archive& ar, std::uint32_t version) {
+    if (version < 3) {
+      options_.warm_start = false;
+      state_ = {};
+      return;
+    }
+    field(ar, "warm_start", options_.warm_start);
+    field(ar, "optimizer_first_moments_", state_.first_moments);
+    field(ar, "optimizer_second_moments_", state_.second_moments);
+    field(ar, "optimizer_step_", state_.step);
+    field(ar, "random_state_", state_.random_state);
+    field(ar, "best_loss_", state_.best_loss);
+    field(ar, "no_improvement_count_", state_.no_improvement_count);
+    field(ar, "t_", state_.samples_seen);
+  }
+
   /// Load-time invariants: the layers chain, match the options and produce `outputs` values.
   void require_valid_network(Eigen::Index outputs) const {
     require_valid_options(options_, Derived::type_name());
     require(coefs_.size() == intercepts_.size(), "coefs_ and intercepts_ have different numbers of layers");
     require(n_iter_ >= 0, "n_iter_ is negative");
+    require(!coefs_.empty() || state_.empty(), "a training state without weights");
     if (coefs_.empty()) return;  // not fitted
     require(coefs_.size() == options_.hidden_layer_sizes.size() + 1,
             std::to_string(coefs_.size()) + " weight layers for " +
@@ -187,6 +279,34 @@ class MLPBase : public WithFeatureNames<Derived> {
     }
     require(coefs_.back().cols() == outputs, "the output layer has " + std::to_string(coefs_.back().cols()) +
                                                  " units, expected " + std::to_string(outputs));
+    require_valid_training_state();
+  }
+
+  /// Load-time invariants of the training state: moments shaped like the parameters, a generator
+  /// state that parses, sane counters.
+  void require_valid_training_state() const {
+    if (state_.empty()) {
+      require(state_.first_moments.empty() && state_.second_moments.empty(), "optimizer moments without a state");
+      return;
+    }
+    const std::size_t layers = coefs_.size();
+    require(state_.first_moments.size() == 2 * layers && state_.second_moments.size() == 2 * layers,
+            "optimizer moments do not match the layers");
+    for (std::size_t i = 0; i < 2 * layers; ++i) {
+      const Eigen::Index rows = i < layers ? coefs_[i].rows() : intercepts_[i - layers].size();
+      const Eigen::Index cols = i < layers ? coefs_[i].cols() : 1;
+      for (const auto* moments : {&state_.first_moments, &state_.second_moments})
+        require((*moments)[i].rows() == rows && (*moments)[i].cols() == cols && (*moments)[i].allFinite(),
+                "optimizer moments do not match the parameters");
+    }
+    require(state_.step >= 0 && state_.samples_seen >= 0 && state_.no_improvement_count >= 0,
+            "negative training counters");
+    require(!std::isnan(state_.best_loss), "best_loss_ is NaN");
+    try {
+      Random::from_state(state_.random_state);
+    } catch (const std::invalid_argument&) {
+      require(false, "random_state_ is not a generator state");
+    }
   }
 
   Options options_;
@@ -194,6 +314,7 @@ class MLPBase : public WithFeatureNames<Derived> {
   std::vector<Vector<T>> intercepts_;
   std::vector<T> loss_curve_;
   int n_iter_ = 0;
+  TrainingState<T> state_;
 
  private:
   Output output() const { return static_cast<const Derived&>(*this).output_kind(); }
@@ -228,26 +349,24 @@ class MLPBase : public WithFeatureNames<Derived> {
     }
   }
 
-  /// Adam or SGD with momentum: scikit-learn's AdamOptimizer and SGDOptimizer (constant rate).
+  /// Adam or SGD with momentum: scikit-learn's AdamOptimizer and SGDOptimizer (constant rate),
+  /// keeping its moments and step count in the training state.
   class Optimizer {
    public:
-    Optimizer(const Options& options, const std::vector<Matrix<T>>& coefs, const std::vector<Vector<T>>& intercepts)
-        : options_(options) {
-      for (const auto& W : coefs) {
-        first_.emplace_back(Matrix<T>::Zero(W.rows(), W.cols()));
-        second_.emplace_back(Matrix<T>::Zero(W.rows(), W.cols()));
-      }
-      for (const auto& b : intercepts) {
-        first_.emplace_back(Matrix<T>::Zero(b.size(), 1));
-        second_.emplace_back(Matrix<T>::Zero(b.size(), 1));
-      }
+    Optimizer(const Options& options, const std::vector<Matrix<T>>& coefs, const std::vector<Vector<T>>& intercepts,
+              TrainingState<T>& state)
+        : options_(options), state_(state) {
+      if (!state_.first_moments.empty()) return;  // resuming
+      for (const auto& W : coefs) state_.first_moments.emplace_back(Matrix<T>::Zero(W.rows(), W.cols()));
+      for (const auto& b : intercepts) state_.first_moments.emplace_back(Matrix<T>::Zero(b.size(), 1));
+      state_.second_moments = state_.first_moments;
     }
 
     /// Called once per minibatch, before the parameters are updated in order.
     void next_step() {
-      ++step_;
+      ++state_.step;
       if (options_.solver == Solver::adam) {
-        const double t = static_cast<double>(step_);
+        const double t = static_cast<double>(state_.step);
         rate_ = static_cast<T>(options_.learning_rate_init * std::sqrt(1.0 - std::pow(options_.beta_2, t)) /
                                (1.0 - std::pow(options_.beta_1, t)));
       }
@@ -256,8 +375,8 @@ class MLPBase : public WithFeatureNames<Derived> {
     /// Applies the update for parameter number `index` given its gradient.
     template <class Param, class Grad>
     void update(std::size_t index, Param& param, const Grad& grad) {
-      auto m = first_[index].reshaped();
-      auto v = second_[index].reshaped();
+      auto m = state_.first_moments[index].reshaped();
+      auto v = state_.second_moments[index].reshaped();
       auto p = param.reshaped();
       auto g = grad.reshaped();
       const T lr = static_cast<T>(options_.learning_rate_init);
@@ -279,9 +398,7 @@ class MLPBase : public WithFeatureNames<Derived> {
 
    private:
     const Options& options_;
-    std::vector<Matrix<T>> first_;   // Adam's first moments, or SGD's velocities
-    std::vector<Matrix<T>> second_;  // Adam's second moments
-    std::int64_t step_ = 0;
+    TrainingState<T>& state_;
     T rate_ = T(0);
   };
 

@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -14,6 +17,22 @@ class Random {
   /// A fixed seed gives the same stream everywhere; none draws one from std::random_device.
   explicit Random(std::optional<std::uint32_t> seed)
       : engine_(seed ? *seed : (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {}
+
+  /// The generator's state as text (the standard's portable decimal form), to save and restore.
+  std::string state() const {
+    std::ostringstream out;
+    out << engine_;
+    return out.str();
+  }
+
+  /// A generator continuing from a state() string; throws std::invalid_argument if it is not one.
+  static Random from_state(const std::string& state) {
+    Random random(0);
+    std::istringstream in(state);
+    in >> random.engine_;
+    if (in.fail() || !(in >> std::ws).eof()) throw std::invalid_argument("not a random generator state");
+    return random;
+  }
 
   /// Uniform on [low, high).
   double uniform(double low, double high) {

@@ -1,0 +1,13 @@
+# Runs train_digits for 6 epochs, then again for 12: the second run must resume from the checkpoint.
+file(REMOVE_RECURSE ${DIR})
+file(MAKE_DIRECTORY ${DIR})
+foreach(epochs 6 12 12)
+  execute_process(COMMAND ${EXE} ${DIR}/checkpoint.bin ${epochs} RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+  message("${out}")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "train_digits ${epochs} failed: ${rc}")
+  endif()
+endforeach()
+if(NOT out MATCHES "already trained for 12 epochs")
+  message(FATAL_ERROR "the last run did not find the 12-epoch checkpoint")
+endif()
