@@ -4,7 +4,7 @@
 # installed copy. Ends with CTest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh python3-sklearn python3-numpy  # scikit-learn for the reference check
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLPERSIST_SANITIZE=ON
 cmake --build build/test -j "$(nproc)"
 cd build/test

@@ -14,7 +14,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 for name, loader in [("iris", datasets.load_iris),
                      ("breast_cancer", datasets.load_breast_cancer),
                      ("diabetes", lambda: datasets.load_diabetes(scaled=False)),
-                     ("digits", datasets.load_digits)]:
+                     ("digits", datasets.load_digits),
+                     ("wine", datasets.load_wine)]:
     bunch = loader()
     names = [str(n).replace(" ", "_") for n in bunch.feature_names]
     with open(HERE / f"{name}.csv", "w", newline="") as f:
