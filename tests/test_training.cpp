@@ -162,3 +162,21 @@ TEST_CASE("LogisticRegression warm-starts from saved coefficients", "[training]"
     CHECK(again.coef().isApprox(full.coef(), 1e-6));
   }
 }
+
+TEST_CASE("set_parameters installs outside weights only if they form a network", "[training]") {
+  std::vector<Matrix<double>> coefs{Matrix<double>::Ones(4, 3), Matrix<double>::Ones(3, 1)};
+  std::vector<Vector<double>> intercepts{Vector<double>::Zero(3), Vector<double>::Zero(1)};
+  MLPClassifier<double> model;
+  model.set_parameters(coefs, intercepts, (Labels(2) << -1, 1).finished());
+  CHECK(model.options().hidden_layer_sizes == std::vector<int>{3});
+  CHECK(model.predict_proba(Matrix<double>::Zero(2, 4)).cols() == 2);
+  CHECK_THROWS_WITH(model.set_parameters(coefs, intercepts, (Labels(2) << 1, -1).finished()),
+                    Contains("increasing order"));
+  CHECK_THROWS_WITH(model.set_parameters(coefs, intercepts, (Labels(3) << 0, 1, 2).finished()),
+                    Contains("output layer has 1 units, expected 3"));
+  coefs[1] = Matrix<double>::Ones(5, 1);
+  MLPRegressor<double> regressor;
+  CHECK_THROWS_AS(regressor.set_parameters(coefs, intercepts), std::invalid_argument);
+  CHECK_THROWS_WITH(regressor.set_parameters(coefs, intercepts), Contains("layer 0 has 3 outputs but the next layer takes 5"));
+  CHECK(regressor.coefs().empty());  // unchanged by the failed call
+}

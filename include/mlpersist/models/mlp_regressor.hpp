@@ -23,19 +23,13 @@ class MLPRegressor : public detail::MLPBase<T, MLPRegressor<T>> {
   /// `callback`, if given, is called after every epoch and can stop training.
   MLPRegressor& fit(const Eigen::Ref<const Matrix<T>>& X, const Eigen::Ref<const Vector<T>>& y,
                     const ProgressCallback& callback = {}) {
-    detail::check_training_data(type_name(), X.rows(), X.cols(), y.size());
-    detail::check_finite(type_name(), y);
-    this->train(X, Matrix<T>(y), false, callback);
-    return *this;
+    return train_on(X, y, false, callback);
   }
 
   /// One epoch over (X, y), continuing from the current state.
   MLPRegressor& partial_fit(const Eigen::Ref<const Matrix<T>>& X, const Eigen::Ref<const Vector<T>>& y,
                             const ProgressCallback& callback = {}) {
-    detail::check_training_data(type_name(), X.rows(), X.cols(), y.size());
-    detail::check_finite(type_name(), y);
-    this->train(X, Matrix<T>(y), true, callback);
-    return *this;
+    return train_on(X, y, true, callback);
   }
 
   /// Uses weights trained elsewhere, such as scikit-learn's coefs_ and intercepts_.
@@ -56,6 +50,14 @@ class MLPRegressor : public detail::MLPBase<T, MLPRegressor<T>> {
   }
 
  private:
+  MLPRegressor& train_on(const Eigen::Ref<const Matrix<T>>& X, const Eigen::Ref<const Vector<T>>& y, bool incremental,
+                         const ProgressCallback& callback) {
+    detail::check_training_data(type_name(), X.rows(), X.cols(), y.size());
+    detail::check_finite(type_name(), y);
+    this->train(X, Matrix<T>(y), incremental, callback);
+    return *this;
+  }
+
   static detail::Output output_kind() { return detail::Output::identity_squared_error; }
 };
 
