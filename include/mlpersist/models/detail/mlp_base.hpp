@@ -200,7 +200,7 @@ class MLPBase : public WithFeatureNames<Derived> {
       }
       ++n_iter_;
       state_.samples_seen += n;
-      state_.random_state = random.state();
+      state_.random_state = random.state();  // current after every epoch: the callback may checkpoint
       loss_curve_.push_back(accumulated / static_cast<T>(n));
       // scikit-learn's stopping rule: n_iter_no_change epochs without improving by tol.
       const T loss = loss_curve_.back();
