@@ -16,4 +16,5 @@
 
 #include "mlpersist/io/file_info.hpp"
 #include "mlpersist/io/format.hpp"
+#include "mlpersist/io/options.hpp"
 #include "mlpersist/io/persist.hpp"

@@ -36,6 +36,20 @@ class FormatError : public Error {
   using Error::Error;
 };
 
+/// The input is larger or deeper than the LoadOptions allow (max_bytes, max_depth). The file may be
+/// valid; raise the limit if it is trusted.
+class LimitExceeded : public Error {
+ public:
+  using Error::Error;
+};
+
+/// load(..., {verify = true}) replayed the self-check rows stored in the file and the loaded model
+/// gave other outputs than when it was saved, or the file stores no self-check rows.
+class VerificationError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// The operating system refused a read or write: missing file, no permission, disk full.
 class IoError : public Error {
  public:

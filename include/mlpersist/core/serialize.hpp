@@ -38,7 +38,8 @@ namespace detail {
 /// The state of the load running on this thread; set up by mlpersist::load for its duration.
 struct LoadContext {
   std::streambuf* binary_input = nullptr;  // only for binary archives
-  std::uint64_t input_size = 0;
+  std::uint64_t input_size = 0;            // bytes of the archive's input (the payload, or the text)
+  std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max();  // LoadOptions::max_bytes
   std::vector<const char*> path;  // fields entered, outermost first
   std::string failed_at;          // the path where the first exception passed through
 
@@ -49,10 +50,8 @@ struct LoadContext {
     return pos < 0 ? input_size : static_cast<std::uint64_t>(pos);
   }
 
-  std::uint64_t bytes_left() const {
-    if (binary_input == nullptr) return std::numeric_limits<std::uint64_t>::max();
-    return input_size - std::min(offset(), input_size);
-  }
+  /// What is left of the input: text archives have parsed it all already, so it bounds any array.
+  std::uint64_t bytes_left() const { return input_size - std::min(offset(), input_size); }
 
   std::string current_path() const {
     std::string out;
@@ -104,17 +103,30 @@ class FieldScope {
   int exceptions_;
 };
 
-/// Refuses a declared element count that cannot fit in what is left of the input, before any
-/// allocation: a 24-byte file must not make us allocate gigabytes.
-inline void check_count(std::uint64_t count, std::uint64_t min_bytes_each) {
+/// Refuses a declared element count before anything is allocated: each element takes at least
+/// `file_bytes_each` bytes of what is left of the input, and all of them `memory_bytes_each` bytes
+/// of a single allocation, which must stay within LoadOptions::max_bytes. A 24-byte file must not
+/// make us allocate gigabytes.
+inline void check_count(std::uint64_t count, std::uint64_t file_bytes_each, std::uint64_t memory_bytes_each) {
   const LoadContext* context = LoadContext::current();
-  const std::uint64_t left = context ? context->bytes_left() : std::numeric_limits<std::uint64_t>::max();
-  const std::uint64_t each = min_bytes_each == 0 ? 1 : min_bytes_each;
+  if (context == nullptr) return;  // not reading a file (a user calling serialize directly)
+  const std::uint64_t left = context->bytes_left();
+  const std::uint64_t each = std::max<std::uint64_t>(file_bytes_each, 1);
   if (count > left / each)
-    throw CorruptFile("declares " + std::to_string(count) + " elements of " + std::to_string(each) +
+    throw CorruptFile("declares " + std::to_string(count) + " elements of at least " + std::to_string(each) +
                       " bytes but only " + std::to_string(left) + " bytes are left");
+  const std::uint64_t memory_each = std::max<std::uint64_t>(memory_bytes_each, 1);
+  if (count > context->max_bytes / memory_each)
+    throw LimitExceeded("declares " + std::to_string(count) + " elements of " + std::to_string(memory_each) +
+                        " bytes, more than LoadOptions::max_bytes (" + std::to_string(context->max_bytes) +
+                        ") allows in one array");
   if (count > static_cast<std::uint64_t>(std::numeric_limits<Eigen::Index>::max()))
     throw CorruptFile("declares " + std::to_string(count) + " elements, more than this build can index");
+}
+
+template <class Archive>
+constexpr std::uint64_t file_bytes(std::uint64_t binary_bytes) {
+  return is_binary_archive_v<Archive> ? binary_bytes : 1;  // a text element is at least one character
 }
 
 // ---- Numbers as text (XML) -------------------------------------------------------------------
@@ -171,6 +183,13 @@ void number(Archive& ar, const char* name, T& value) {
     } else {
       emit(ar, name, to_text(value));
     }
+  } else if constexpr (std::is_same_v<T, bool> && is_binary_archive_v<Archive> && is_loading_v<Archive>) {
+    // cereal stores a bool as one byte and would read any byte into the bool, which is undefined
+    // behaviour for values other than 0 and 1.
+    std::uint8_t byte = 0;
+    ar(byte);
+    if (byte > 1) throw CorruptFile("expected a boolean (0 or 1), found " + std::to_string(byte));
+    value = byte == 1;
   } else {
     emit(ar, name, value);
   }
@@ -181,7 +200,7 @@ void text(Archive& ar, const char* name, std::string& value) {
   if constexpr (is_binary_archive_v<Archive> && is_loading_v<Archive>) {
     std::uint64_t size = 0;
     ar(size);
-    check_count(size, 1);
+    check_count(size, 1, 1);
     value.resize(static_cast<std::size_t>(size));
     ar(cereal::binary_data(value.data(), value.size()));
   } else if constexpr (is_binary_archive_v<Archive>) {
@@ -238,7 +257,7 @@ struct MatrixIO {
       throw CorruptFile("matrix shape " + std::to_string(rows) + "x" + std::to_string(cols) + " overflows");
     const std::uint64_t count = static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols);
     if constexpr (is_binary_archive_v<Archive>) {
-      check_count(count, sizeof(Scalar));
+      check_count(count, sizeof(Scalar), sizeof(Scalar));
       Eigen::Matrix<Scalar, Rows, Cols, Eigen::ColMajor> column_major(rows, cols);
       ar(cereal::binary_data(column_major.data(), static_cast<std::size_t>(count) * sizeof(Scalar)));
       if constexpr ((Options & Eigen::RowMajor) == 0)
@@ -253,7 +272,7 @@ struct MatrixIO {
       if (size != count)
         throw CorruptFile("matrix " + std::to_string(rows) + "x" + std::to_string(cols) + " needs " +
                           std::to_string(count) + " values but the data array has " + std::to_string(size));
-      check_count(count, 1);
+      check_count(count, 1, sizeof(Scalar));
       matrix.resize(rows, cols);
       for (Eigen::Index i = 0; i < rows; ++i)
         for (Eigen::Index j = 0; j < cols; ++j) number(ar, nullptr, matrix(i, j));
@@ -303,7 +322,7 @@ struct SequenceIO {
   void load(Archive& ar) {
     cereal::size_type size = 0;
     ar(cereal::make_size_tag(size));
-    check_count(size, min_binary_size<T>());
+    check_count(size, file_bytes<Archive>(min_binary_size<T>()), sizeof(T));
     values.resize(static_cast<std::size_t>(size));
     for (auto& value : values) element(ar, value);
   }

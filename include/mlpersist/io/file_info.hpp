@@ -19,10 +19,13 @@ struct FileInfo {
   std::string library_version;          ///< mlpersist version that wrote the file
   std::string created_utc;              ///< ISO 8601, e.g. "2026-11-24T23:59:00Z"
   Metadata metadata;                    ///< user key/value pairs given to save
+  Matrix<double> self_check_inputs;     ///< rows given as SaveOptions::self_check (none: empty)
+  Matrix<double> self_check_outputs;    ///< what the model computed for them when it was saved
 };
 
-/// The container version this build writes, and the newest it reads.
-inline constexpr std::uint32_t container_version = 1;
+/// The container version this build writes, and the newest it reads. Version 2 added the
+/// self-check rows to the envelope.
+inline constexpr std::uint32_t container_version = 2;
 
 namespace detail {
 
@@ -60,7 +63,7 @@ struct MetadataIO {
   void load(Archive& ar) {
     cereal::size_type size = 0;
     ar(cereal::make_size_tag(size));
-    check_count(size, 2 * sizeof(std::uint64_t));
+    check_count(size, file_bytes<Archive>(2 * sizeof(std::uint64_t)), sizeof(Metadata::value_type));
     for (cereal::size_type i = 0; i < size; ++i) {
       std::string key;
       std::string value;
@@ -82,7 +85,8 @@ struct MetadataIO {
 };
 
 /// The envelope's fields. Binary files keep the identifier and container version in their fixed
-/// header instead, so they are read before anything else there.
+/// header instead, so they are read before anything else there (and info.container_version must be
+/// set from it before a binary envelope is read).
 struct EnvelopeIO {
   FileInfo& info;
 
@@ -100,8 +104,17 @@ struct EnvelopeIO {
     field(ar, "schema_version", info.schema_version);
     field(ar, "library_version", info.library_version);
     field(ar, "created_utc", info.created_utc);
-    FieldScope scope("metadata");
-    ar(cereal::make_nvp("metadata", MetadataIO{info.metadata}));
+    {
+      FieldScope scope("metadata");
+      ar(cereal::make_nvp("metadata", MetadataIO{info.metadata}));
+    }
+    if (info.container_version >= 2) {
+      field(ar, "self_check_inputs", info.self_check_inputs);
+      field(ar, "self_check_outputs", info.self_check_outputs);
+      if constexpr (is_loading_v<Archive>)
+        require(info.self_check_inputs.rows() == info.self_check_outputs.rows(),
+                "self_check_inputs and self_check_outputs have different numbers of rows");
+    }
   }
 };
 

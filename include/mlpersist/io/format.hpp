@@ -27,6 +27,16 @@ inline const char* to_string(Format format) {
   return "unknown";
 }
 
+/// The file extension mlpersist uses for a format, with its dot: ".bin", ".json" or ".xml".
+inline const char* extension(Format format) {
+  switch (format) {
+    case Format::binary: return ".bin";
+    case Format::json: return ".json";
+    case Format::xml: return ".xml";
+  }
+  return "";
+}
+
 namespace detail {
 
 /// The first bytes of a binary mlpersist file (as PNG's: a non-ASCII byte, then line endings that

@@ -11,12 +11,12 @@
 #include "mlpersist/core/errors.hpp"
 #include "mlpersist/core/serialize.hpp"
 #include "mlpersist/io/detail/file.hpp"
+#include "mlpersist/io/detail/self_check.hpp"
 #include "mlpersist/io/detail/streams.hpp"
+#include "mlpersist/io/detail/text_checks.hpp"
 #include "mlpersist/io/file_info.hpp"
 #include "mlpersist/io/format.hpp"
-
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
+#include "mlpersist/io/options.hpp"
 
 #include <array>
 #include <cstdint>
@@ -50,16 +50,41 @@ Unsigned get_le(std::string_view bytes, std::size_t offset) {
   return value;
 }
 
+/// Turns a stream's exceptions off for its lifetime, then restores them (keeping the stream state).
+class ExceptionMaskGuard {
+ public:
+  explicit ExceptionMaskGuard(std::ios& stream) : stream_(stream), mask_(stream.exceptions()) {
+    stream.exceptions(std::ios::goodbit);
+  }
+  ~ExceptionMaskGuard() {
+    try {
+      stream_.exceptions(mask_);
+    } catch (const std::ios::failure&) {
+      // The stream is bad and its mask asks for an exception: the IoError in flight says it.
+    }
+  }
+  ExceptionMaskGuard(const ExceptionMaskGuard&) = delete;
+  ExceptionMaskGuard& operator=(const ExceptionMaskGuard&) = delete;
+
+ private:
+  std::ios& stream_;
+  std::ios::iostate mask_;
+};
+
 template <class Model>
-void write_model(const Model& model, std::ostream& out, Format format, const Metadata& metadata) {
+void write_model(const Model& model, std::ostream& out, Format format, const SaveOptions& options) {
   // cereal writes (and on load passes to serialize) the version declared for it, which must be
   // the class's own schema_version.
   if (cereal::detail::Version<Model>::version != Model::schema_version)
     throw std::logic_error(Model::type_name() + " has schema_version " + std::to_string(Model::schema_version) +
                            " but cereal's class version is " + std::to_string(cereal::detail::Version<Model>::version) +
                            ": declare MLPERSIST_SCHEMA_VERSION(Type) at global scope");
+  // Stream errors are collected as badbit and reported once, as IoError: cereal writes from
+  // destructors (the whole XML document, the end of JSON), where an exception would terminate.
+  ExceptionMaskGuard no_exceptions(out);
   FileInfo info{format, container_version, Model::type_name(), Model::schema_version, library_version, utc_now(),
-                metadata};
+                options.metadata, {}, {}};
+  record_self_check(model, options.self_check, info);
   auto write_body = [&](auto& ar) {
     ar(cereal::make_nvp("mlpersist", EnvelopeIO{info}), cereal::make_nvp("model", model));
   };
@@ -69,9 +94,12 @@ void write_model(const Model& model, std::ostream& out, Format format, const Met
       std::ostream body(&checksummed);
       body.write(binary_magic.data(), static_cast<std::streamsize>(binary_magic.size()));
       put_le(body, container_version);
-      {
+      try {
         cereal::PortableBinaryOutputArchive ar(body);
         write_body(ar);
+      } catch (const cereal::Exception& e) {
+        // The binary archive writes to the buffer directly and reports a short write this way.
+        throw IoError(std::string("writing the binary model failed: ") + e.what());
       }
       put_le(body, static_cast<std::uint64_t>(checksummed.count() - binary_header_size));
       body.flush();
@@ -98,6 +126,8 @@ void write_model(const Model& model, std::ostream& out, Format format, const Met
   if (dynamic_cast<const TypeMismatch*>(&original)) throw TypeMismatch(message);
   if (dynamic_cast<const FormatError*>(&original)) throw FormatError(message);
   if (dynamic_cast<const IoError*>(&original)) throw IoError(message);
+  if (dynamic_cast<const LimitExceeded*>(&original)) throw LimitExceeded(message);
+  if (dynamic_cast<const VerificationError*>(&original)) throw VerificationError(message);
   throw CorruptFile(message);
 }
 
@@ -128,24 +158,13 @@ inline std::string_view binary_payload(std::string_view bytes, const std::string
   return bytes.substr(binary_header_size, payload_size);
 }
 
-/// Rejects malformed JSON with the parser's message and byte offset (cereal would lose both), and
-/// JSON that is not an mlpersist file.
-inline void check_json(std::string_view bytes, const std::string& source) {
-  rapidjson::Document document;
-  using namespace rapidjson;  // the flag names in RAPIDJSON_PARSE_DEFAULT_FLAGS
-  document.Parse<RAPIDJSON_PARSE_DEFAULT_FLAGS>(bytes.data(), bytes.size());
-  if (document.HasParseError())
-    throw CorruptFile(source + ": malformed JSON at byte offset " + std::to_string(document.GetErrorOffset()) + ": " +
-                      rapidjson::GetParseError_En(document.GetParseError()));
-  if (!document.IsObject() || !document.HasMember("mlpersist"))
-    throw FormatError(source + ": JSON, but not an mlpersist file (no \"mlpersist\" envelope)");
-}
-
 /// Runs read(archive) over the bytes of a file; every failure becomes an mlpersist error that names
 /// the source, the format, and where in the file it happened.
 template <class Reader>
-void read_archive(std::string_view bytes, Format format, const std::string& source, Reader&& read) {
+void read_archive(std::string_view bytes, Format format, const std::string& source, const LoadOptions& options,
+                  Reader&& read) {
   LoadContext context;
+  context.max_bytes = options.max_bytes;
   LoadScope scope(context);
   auto fail = [&](const std::exception& e, const Error* original) {
     // A wrong type or version is about the whole file; damage has a place in it.
@@ -168,14 +187,15 @@ void read_archive(std::string_view bytes, Format format, const std::string& sour
   // Checks that do not need the archive come first; their errors carry their context already.
   std::string_view content = bytes;
   if (format == Format::binary) content = binary_payload(bytes, source);
-  if (format == Format::json) check_json(bytes, source);
+  if (format == Format::json) check_json(bytes, source, options.max_depth);
+  if (format == Format::xml) check_xml(bytes, source, options.max_depth);
   MemoryBuffer buffer(content.data(), content.size());
   std::istream in(&buffer);
+  context.input_size = content.size();
   try {
     switch (format) {
       case Format::binary: {
         context.binary_input = &buffer;
-        context.input_size = content.size();
         cereal::PortableBinaryInputArchive ar(in);
         read(ar);
         break;
@@ -198,10 +218,15 @@ void read_archive(std::string_view bytes, Format format, const std::string& sour
   }
 }
 
+/// Reads the envelope; a binary file's container version comes from its fixed header.
 template <class Archive>
-void read_envelope(Archive& ar, FileInfo& info) {
+FileInfo read_envelope(Archive& ar, std::string_view bytes, Format format) {
+  FileInfo info;
+  info.format = format;
+  if (format == Format::binary) info.container_version = get_le<std::uint32_t>(bytes, binary_magic.size());
   FieldScope scope("mlpersist");
   ar(cereal::make_nvp("mlpersist", EnvelopeIO{info}));
+  return info;
 }
 
 inline Format resolve_format(std::string_view bytes, std::optional<Format> expected, const std::string& source) {
@@ -213,23 +238,32 @@ inline Format resolve_format(std::string_view bytes, std::optional<Format> expec
 }
 
 template <class Model>
-Model load_bytes(std::string_view bytes, std::optional<Format> expected, const std::string& source) {
+Model load_bytes(std::string_view bytes, std::optional<Format> expected, const std::string& source,
+                 const LoadOptions& options) {
   const Format format = resolve_format(bytes, expected, source);
   Model model;
-  read_archive(bytes, format, source, [&](auto& ar) {
-    FileInfo info;
-    read_envelope(ar, info);
+  FileInfo info;
+  read_archive(bytes, format, source, options, [&](auto& ar) {
+    info = read_envelope(ar, bytes, format);
     if (info.model_type != Model::type_name())
       throw TypeMismatch("the file holds a " + info.model_type + ", not a " + Model::type_name());
     check_schema_version<Model>(info.schema_version);
     FieldScope scope("model");
     ar(cereal::make_nvp("model", model));
   });
+  if (options.verify) verify_self_check(model, info, options.verify_tolerance, source);
   return model;
 }
 
+inline FileInfo inspect_bytes(std::string_view bytes, std::optional<Format> expected, const std::string& source,
+                              const LoadOptions& options) {
+  const Format format = resolve_format(bytes, expected, source);
+  FileInfo info;
+  read_archive(bytes, format, source, options, [&](auto& ar) { info = read_envelope(ar, bytes, format); });
+  return info;
+}
+
 inline std::string describe(const std::filesystem::path& path) { return quoted(path); }
-inline const std::string stream_source = "<stream>";
 
 inline Format format_for_saving(const std::filesystem::path& path) {
   if (auto format = format_from_extension(path)) return *format;
@@ -241,16 +275,17 @@ inline Format format_for_saving(const std::filesystem::path& path) {
 
 /// Writes a model to a stream in the given format.
 template <class Model>
-void save(const Model& model, std::ostream& out, Format format, const Metadata& metadata = {}) {
-  detail::write_model(model, out, format, metadata);
+void save(const Model& model, std::ostream& out, Format format, const SaveOptions& options = {}) {
+  detail::write_model(model, out, format, options);
 }
 
-/// Writes a model to `path` atomically, in the given format.
+/// Writes a model to `path` atomically, in the given format: a temporary file beside it is written,
+/// synced to disk and renamed over `path`, so `path` always holds a complete model.
 template <class Model>
-void save(const Model& model, const std::filesystem::path& path, Format format, const Metadata& metadata = {}) {
+void save(const Model& model, const std::filesystem::path& path, Format format, const SaveOptions& options = {}) {
   detail::write_atomically(path, [&](std::ostream& out) {
     try {
-      detail::write_model(model, out, format, metadata);
+      detail::write_model(model, out, format, options);
     } catch (const IoError& e) {
       throw IoError(detail::quoted(path) + ": " + e.what());
     }
@@ -259,41 +294,42 @@ void save(const Model& model, const std::filesystem::path& path, Format format, 
 
 /// Writes a model to `path` atomically, in the format its extension names (.bin, .json, .xml).
 template <class Model>
-void save(const Model& model, const std::filesystem::path& path, const Metadata& metadata = {}) {
-  save(model, path, detail::format_for_saving(path), metadata);
+void save(const Model& model, const std::filesystem::path& path, const SaveOptions& options = {}) {
+  save(model, path, detail::format_for_saving(path), options);
 }
 
 /// Reads a model of type Model from a stream holding a file of the given format.
 template <class Model>
-Model load(std::istream& in, Format format) {
-  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  return detail::load_bytes<Model>(bytes, format, detail::stream_source);
+Model load(std::istream& in, Format format, const LoadOptions& options = {}) {
+  return detail::load_bytes<Model>(detail::read_stream(in, options.max_bytes), format, detail::stream_source, options);
 }
 
 /// Reads a model of type Model from `path`, which must be a file of the given format.
 template <class Model>
-Model load(const std::filesystem::path& path, Format format) {
-  return detail::load_bytes<Model>(detail::read_file(path), format, detail::describe(path));
+Model load(const std::filesystem::path& path, Format format, const LoadOptions& options = {}) {
+  return detail::load_bytes<Model>(detail::read_file(path, options.max_bytes), format, detail::describe(path),
+                                   options);
 }
 
 /// Reads a model of type Model from `path`. The format is read from the file's first bytes; a
 /// .bin, .json or .xml extension must agree with it.
 template <class Model>
-Model load(const std::filesystem::path& path) {
-  return detail::load_bytes<Model>(detail::read_file(path), detail::format_from_extension(path),
-                                   detail::describe(path));
+Model load(const std::filesystem::path& path, const LoadOptions& options = {}) {
+  return detail::load_bytes<Model>(detail::read_file(path, options.max_bytes), detail::format_from_extension(path),
+                                   detail::describe(path), options);
 }
 
-/// Reads a file's envelope (model type, versions, time of writing, metadata) without loading the
-/// model. Binary files have their checksum verified too.
-inline FileInfo inspect(const std::filesystem::path& path) {
-  const std::string bytes = detail::read_file(path);
-  const std::string source = detail::describe(path);
-  FileInfo info;
-  info.format = detail::resolve_format(bytes, detail::format_from_extension(path), source);
-  detail::read_archive(bytes, info.format, source, [&](auto& ar) { detail::read_envelope(ar, info); });
-  if (info.format == Format::binary) info.container_version = detail::get_le<std::uint32_t>(bytes, 8);
-  return info;
+/// Reads a file's envelope (model type, versions, time of writing, metadata, self-check rows)
+/// without loading the model. Binary files have their checksum verified too.
+inline FileInfo inspect(const std::filesystem::path& path, const LoadOptions& options = {}) {
+  return detail::inspect_bytes(detail::read_file(path, options.max_bytes), detail::format_from_extension(path),
+                               detail::describe(path), options);
+}
+
+/// inspect for a file held in a stream; the format is read from its first bytes.
+inline FileInfo inspect(std::istream& in, const LoadOptions& options = {}) {
+  return detail::inspect_bytes(detail::read_stream(in, options.max_bytes), std::nullopt, detail::stream_source,
+                               options);
 }
 
 }  // namespace mlpersist

@@ -8,6 +8,15 @@
 #endif
 #define MLPERSIST_DETAIL_RAPIDJSON_CONFIGURED
 
+// Saving registers class versions in a process-wide table, which cereal guards only when asked to:
+// without this, threads saving at once race on it (found by ThreadSanitizer). The CMake target
+// defines it for every translation unit, so the order of includes cannot make it differ.
+#ifndef CEREAL_THREAD_SAFE
+#define CEREAL_THREAD_SAFE 1
+#elif !CEREAL_THREAD_SAFE
+#error "mlpersist needs CEREAL_THREAD_SAFE=1: define it for the whole project, or include mlpersist before cereal"
+#endif
+
 #include <cereal/details/helpers.hpp>  // cereal::Exception
 
 #ifndef RAPIDJSON_ASSERT

@@ -1,14 +1,18 @@
 #pragma once
 // Whole-file reads and atomic writes: a save goes to a temporary file beside the target, is flushed
 // to disk, and is renamed over the target only when complete, so a failure never leaves a
-// half-written or destroyed model file.
+// half-written or destroyed model file, and a crash never leaves a partial one at the path.
 #include "mlpersist/core/errors.hpp"
 
+#include <array>
 #include <atomic>
+#include <cstdint>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <ostream>
+#include <streambuf>
 #include <random>
 #include <string>
 #include <system_error>
@@ -23,13 +27,22 @@ namespace mlpersist::detail {
 
 inline std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
 
-inline std::string read_file(const std::filesystem::path& path) {
+inline const std::string stream_source = "<stream>";
+
+inline std::string more_than_allowed(std::uint64_t max_bytes) {
+  return "more than LoadOptions::max_bytes (" + std::to_string(max_bytes) + ") allows";
+}
+
+/// The whole file, refused before reading when it is larger than max_bytes.
+inline std::string read_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError("cannot open " + quoted(path) + " for reading: " + std::strerror(errno));
   std::string bytes;
   in.seekg(0, std::ios::end);
   const auto size = in.tellg();
   if (size > 0) {
+    if (static_cast<std::uint64_t>(size) > max_bytes)
+      throw LimitExceeded(quoted(path) + ": " + std::to_string(size) + " bytes, " + more_than_allowed(max_bytes));
     bytes.resize(static_cast<std::size_t>(size));
     in.seekg(0, std::ios::beg);
     in.read(bytes.data(), size);
@@ -38,52 +51,155 @@ inline std::string read_file(const std::filesystem::path& path) {
   return bytes;
 }
 
-/// Makes the data of `path` (a file or a directory) durable; a no-op where POSIX is unavailable.
-inline void sync_to_disk(const std::filesystem::path& path, bool directory) {
-#ifdef MLPERSIST_DETAIL_POSIX
-  const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0) {
-    if (directory) return;  // some file systems do not let directories be opened; the data is synced
-    throw IoError("cannot open " + quoted(path) + " to sync it: " + std::strerror(errno));
+/// What is left in a stream, refused as soon as it passes max_bytes (a stream may have no end).
+inline std::string read_stream(std::istream& in, std::uint64_t max_bytes) {
+  std::string bytes;
+  std::array<char, 1 << 16> chunk;
+  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+    bytes.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    if (bytes.size() > max_bytes) throw LimitExceeded(stream_source + ": " + more_than_allowed(max_bytes));
   }
+  if (in.bad()) throw IoError(stream_source + ": reading the stream failed");
+  return bytes;
+}
+
+/// Makes a rename in `directory` durable; a no-op where POSIX is unavailable.
+inline void sync_directory(const std::filesystem::path& directory) {
+#ifdef MLPERSIST_DETAIL_POSIX
+  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // some file systems do not let directories be opened; the file is synced
   const int rc = ::fsync(fd);
   const int error = errno;
   ::close(fd);
-  if (rc != 0 && !(directory && (error == EINVAL || error == EBADF)))
-    throw IoError("cannot sync " + quoted(path) + " to disk: " + std::strerror(error));
+  if (rc != 0 && error != EINVAL && error != EBADF)
+    throw IoError("cannot sync " + quoted(directory) + " to disk: " + std::strerror(error));
 #else
-  (void)path;
   (void)directory;
 #endif
 }
 
-/// Writes `path` atomically: write(stream) fills a temporary file in the same directory, which
-/// replaces `path` only after everything was written and synced. On failure `path` is untouched
-/// and the temporary file is removed.
+#ifdef MLPERSIST_DETAIL_POSIX
+/// Output to a file descriptor: small writes gather in a 64 KiB buffer, large ones go straight to
+/// write(2) without a copy. error() is the errno of the first failed write.
+class FdBuffer : public std::streambuf {
+ public:
+  explicit FdBuffer(int fd) : fd_(fd) { setp(buffer_.data(), buffer_.data() + buffer_.size()); }
+  int error() const { return error_; }
+
+ protected:
+  int_type overflow(int_type ch) override {
+    if (!drain()) return traits_type::eof();
+    if (!traits_type::eq_int_type(ch, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(ch);
+      pbump(1);
+    }
+    return traits_type::not_eof(ch);
+  }
+  std::streamsize xsputn(const char* data, std::streamsize size) override {
+    if (size <= epptr() - pptr()) {
+      std::memcpy(pptr(), data, static_cast<std::size_t>(size));
+      pbump(static_cast<int>(size));
+      return size;
+    }
+    return drain() && write_all(data, static_cast<std::size_t>(size)) ? size : 0;
+  }
+  int sync() override { return drain() ? 0 : -1; }
+
+ private:
+  bool drain() {
+    const bool ok = write_all(pbase(), static_cast<std::size_t>(pptr() - pbase()));
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+    return ok;
+  }
+  bool write_all(const char* data, std::size_t size) {
+    while (size > 0 && error_ == 0) {
+      const ssize_t written = ::write(fd_, data, size);
+      if (written < 0 && errno != EINTR) error_ = errno;
+      if (written > 0) {
+        data += written;
+        size -= static_cast<std::size_t>(written);
+      }
+    }
+    return error_ == 0;
+  }
+
+  int fd_;
+  int error_ = 0;
+  std::array<char, 1 << 16> buffer_;
+};
+
+/// Writes and syncs the file that will become `temporary`. Where the OS allows it (Linux's O_TMPFILE,
+/// on most local file systems) the file has no name while it is written and synced, so a process
+/// killed meanwhile leaves nothing behind; it gets the temporary name only once complete. `named`
+/// tells the caller whether `temporary` exists.
+template <class Writer>
+void write_synced(const std::filesystem::path& directory, const std::filesystem::path& temporary, bool& named,
+                  Writer&& write) {
+  int fd = -1;
+#ifdef O_TMPFILE
+  // Naming the file later goes through /proc (linkat with AT_EMPTY_PATH needs a capability).
+  if (::access("/proc/self/fd", F_OK) == 0) fd = ::open(directory.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+#endif
+  if (fd < 0) {
+    fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) throw IoError("cannot create " + quoted(temporary) + ": " + std::strerror(errno));
+    named = true;
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  {
+    FdBuffer buffer(fd);
+    std::ostream out(&buffer);
+    write(out);
+    out.flush();
+    if (!out)
+      throw IoError("cannot write " + quoted(temporary) + ": " +
+                    (buffer.error() != 0 ? std::strerror(buffer.error()) : "the stream failed"));
+  }
+  if (::fsync(fd) != 0) throw IoError("cannot sync " + quoted(temporary) + " to disk: " + std::strerror(errno));
+  if (!named) {
+    const std::string self = "/proc/self/fd/" + std::to_string(fd);
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temporary.c_str(), AT_SYMLINK_FOLLOW) != 0)
+      throw IoError("cannot link " + quoted(temporary) + ": " + std::strerror(errno));
+    named = true;
+  }
+}
+#else
+template <class Writer>
+void write_synced(const std::filesystem::path&, const std::filesystem::path& temporary, bool& named, Writer&& write) {
+  named = true;
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  if (!out) throw IoError("cannot create " + quoted(temporary) + ": " + std::strerror(errno));
+  write(out);
+  out.flush();
+  if (!out) throw IoError("cannot write " + quoted(temporary) + " (disk full?)");
+  out.close();
+  if (!out) throw IoError("cannot close " + quoted(temporary) + " (disk full?)");
+}
+#endif
+
+/// Writes `path` atomically: write(stream) fills a temporary file in the same directory, which is
+/// synced and then renamed over `path`, and the directory synced. On failure `path` is untouched and
+/// the temporary file is removed.
 template <class Writer>
 void write_atomically(const std::filesystem::path& path, Writer&& write) {
   static std::atomic<unsigned> counter{0};
   const std::filesystem::path directory = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   const std::filesystem::path temporary =
       path.string() + ".tmp-" + std::to_string(std::random_device{}()) + "-" + std::to_string(counter++);
+  bool named = false;
   try {
-    {
-      std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-      if (!out) throw IoError("cannot create " + quoted(temporary) + ": " + std::strerror(errno));
-      write(out);
-      out.flush();
-      if (!out) throw IoError("cannot write " + quoted(temporary) + " (disk full?)");
-      out.close();
-      if (!out) throw IoError("cannot close " + quoted(temporary) + " (disk full?)");
-    }
-    sync_to_disk(temporary, false);
+    write_synced(directory, temporary, named, write);
     std::error_code error;
     std::filesystem::rename(temporary, path, error);
     if (error) throw IoError("cannot rename " + quoted(temporary) + " to " + quoted(path) + ": " + error.message());
-    sync_to_disk(directory, true);
+    named = false;
+    sync_directory(directory);
   } catch (...) {
     std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
+    if (named) std::filesystem::remove(temporary, ignored);
     throw;
   }
 }

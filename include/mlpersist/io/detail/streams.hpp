@@ -4,6 +4,7 @@
 #include "mlpersist/io/detail/crc32.hpp"
 
 #include <cstdint>
+#include <exception>
 #include <ios>
 #include <streambuf>
 
@@ -38,7 +39,13 @@ class ChecksumBuffer : public std::streambuf {
 
  protected:
   std::streamsize xsputn(const char* data, std::streamsize size) override {
-    const std::streamsize written = target_->sputn(data, size);
+    std::streamsize written = 0;
+    try {
+      written = target_->sputn(data, size);
+    } catch (const std::exception&) {
+      // As std::ostream does with its buffer's exceptions: a failed write (IoError in the end).
+      return 0;
+    }
     if (written > 0) {
       crc_.update(data, static_cast<std::size_t>(written));
       count_ += static_cast<std::uint64_t>(written);
