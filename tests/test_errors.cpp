@@ -70,11 +70,11 @@ TEST_CASE("VersionError: a file from a newer schema version", "[errors]") {
 TEST_CASE("VersionError: a file from a newer container version", "[errors]") {
   test::TempDir dir;
   const auto bin = edited_copy(dir, "LinearRegression_double.bin", [](std::string b) {
-    b[8] = 2;  // container version 2, before the checksum is even looked at
+    b[8] = 3;  // container version 3, before the checksum is even looked at
     return b;
   });
-  CHECK_THROWS_WITH(mlpersist::load<LinearD>(bin), Contains(bin.string()) && Contains("container version 2") &&
-                                                       Contains("up to 1"));
+  CHECK_THROWS_WITH(mlpersist::load<LinearD>(bin), Contains(bin.string()) && Contains("container version 3") &&
+                                                       Contains("up to 2"));
   CHECK_THROWS_AS(mlpersist::load<LinearD>(bin), mlpersist::VersionError);
   const auto json = edited_copy(dir, "LinearRegression_double.json", [](std::string b) {
     return test::replace_once(b, "\"container_version\": 1", "\"container_version\": 7");
@@ -246,4 +246,6 @@ TEST_CASE("every error derives from mlpersist::Error, itself a std::runtime_erro
   STATIC_REQUIRE(std::is_base_of_v<mlpersist::Error, mlpersist::CorruptFile>);
   STATIC_REQUIRE(std::is_base_of_v<mlpersist::Error, mlpersist::FormatError>);
   STATIC_REQUIRE(std::is_base_of_v<mlpersist::Error, mlpersist::IoError>);
+  STATIC_REQUIRE(std::is_base_of_v<mlpersist::Error, mlpersist::LimitExceeded>);
+  STATIC_REQUIRE(std::is_base_of_v<mlpersist::Error, mlpersist::VerificationError>);
 }

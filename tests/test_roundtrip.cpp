@@ -9,9 +9,6 @@
 namespace {
 
 constexpr mlpersist::Format formats[] = {mlpersist::Format::binary, mlpersist::Format::json, mlpersist::Format::xml};
-const char* extension(mlpersist::Format format) {
-  return format == mlpersist::Format::binary ? ".bin" : format == mlpersist::Format::json ? ".json" : ".xml";
-}
 
 template <class T>
 void check_file_round_trips() {
@@ -108,7 +105,7 @@ TEST_CASE("binary files have the documented little-endian layout", "[roundtrip]"
   const std::string bytes = out.str();
   REQUIRE(bytes.size() > 24);
   CHECK(bytes.substr(0, 8) == std::string("\x89MLP\r\n\x1a\n", 8));
-  CHECK(bytes.substr(8, 4) == std::string("\x01\x00\x00\x00", 4));
+  CHECK(bytes.substr(8, 4) == std::string("\x02\x00\x00\x00", 4));  // container version 2
   std::uint64_t declared = 0;
   for (int i = 7; i >= 0; --i) declared = (declared << 8) | static_cast<unsigned char>(bytes[bytes.size() - 12 + static_cast<std::size_t>(i)]);
   CHECK(declared == bytes.size() - 24);

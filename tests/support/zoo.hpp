@@ -30,16 +30,26 @@ struct is_classifier<Model, std::enable_if_t<std::is_same_v<
                                     std::declval<const Matrix<typename Model::Scalar>&>())),
                                 Labels>>> : std::true_type {};
 
-/// What a model computes for X, as doubles (exact for float models): class probabilities for
-/// classifiers, predictions for regressors, the transformed rows for transformers.
+/// What a model computes for X, as doubles: the library's own definition, also used by self-checks.
 template <class Model>
 Matrix<double> outputs(const Model& model, const Matrix<typename Model::Scalar>& X) {
-  if constexpr (std::is_same_v<Model, StandardScaler<typename Model::Scalar>>)
-    return model.transform(X).template cast<double>();
-  else if constexpr (is_classifier<Model>::value)
-    return model.predict_proba(X).template cast<double>();
-  else
-    return model.predict(X).template cast<double>();
+  return mlpersist::detail::model_outputs(model, X);
+}
+
+template <class T>
+struct type_tag {
+  using type = T;
+};
+
+/// Calls f(type_tag<Model>{}) for every model type with scalar T (the types for_each_model fits).
+template <class T, class F>
+void for_each_type(F&& f) {
+  f(type_tag<StandardScaler<T>>{});
+  f(type_tag<LinearRegression<T>>{});
+  f(type_tag<LogisticRegression<T>>{});
+  f(type_tag<MLPClassifier<T>>{});
+  f(type_tag<MLPRegressor<T>>{});
+  f(type_tag<Pipeline<StandardScaler<T>, MLPClassifier<T>>>{});
 }
 
 /// A small, quick network: these fixtures test persistence, not learning.

@@ -1,0 +1,93 @@
+// Many threads and processes saving and loading the same and different paths at once: every load
+// sees one complete model, old or new, never a mix or an error. Also built with ThreadSanitizer.
+#include "two_models.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#if defined(__unix__)
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
+namespace {
+
+using two_models::model;
+using two_models::which_model;
+
+struct Tally {
+  std::atomic<int> saves{0};
+  std::atomic<int> loads{0};
+  std::atomic<int> bad{0};  // loads that saw neither model, and any exception
+};
+
+/// One worker: `rounds` times, save model (seed + i) % 2 over `path`, then load `path`.
+void work(const std::filesystem::path& path, int seed, int rounds, Tally& tally) {
+  for (int i = 0; i < rounds; ++i) {
+    try {
+      mlpersist::save(model((seed + i) % 2), path);
+      ++tally.saves;
+      if (which_model(path) < 0) ++tally.bad;
+      ++tally.loads;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "concurrency: %s\n", e.what());
+      ++tally.bad;
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("threads saving and loading the same and different paths see whole models", "[concurrency]") {
+  // Warm the models up before the threads start: their first use fits them.
+  REQUIRE(model(0).n_features_in() == model(1).n_features_in());
+  test::TempDir dir;
+  for (const char* ext : {".bin", ".json"}) {
+    Tally tally;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      // Six threads share one path; two have a path of their own.
+      const auto path = dir / ((t < 6 ? std::string("shared") : "own" + std::to_string(t)) + ext);
+      threads.emplace_back(work, path, t, 12, std::ref(tally));
+    }
+    for (auto& thread : threads) thread.join();
+    std::printf("concurrency threads %s: %d saves, %d loads, %d saw a mix or failed\n", ext, tally.saves.load(),
+                tally.loads.load(), tally.bad.load());
+    CHECK(tally.saves == 8 * 12);
+    CHECK(tally.loads == 8 * 12);
+    CHECK(tally.bad == 0);
+  }
+}
+
+#if defined(__unix__)
+TEST_CASE("processes saving and loading the same path see whole models", "[concurrency]") {
+  REQUIRE(model(0).n_features_in() == model(1).n_features_in());
+  test::TempDir dir;
+  const auto path = dir / "shared.bin";
+  mlpersist::save(model(0), path);
+  std::vector<pid_t> children;
+  std::fflush(nullptr);
+  for (int p = 0; p < 4; ++p) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      Tally tally;
+      work(path, p, 15, tally);
+      _exit(tally.bad == 0 && tally.loads == 15 ? 0 : 1);
+    }
+    children.push_back(pid);
+  }
+  int failed = 0;
+  for (const pid_t pid : children) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
+  }
+  std::printf("concurrency processes: 4 processes x 15 saves and loads, %d failed\n", failed);
+  CHECK(failed == 0);
+  CHECK(which_model(path) >= 0);
+}
+#endif
