@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds and runs the whole test suite: the library's tests under AddressSanitizer and
-# UndefinedBehaviorSanitizer, the quickstart example, and a consumer project built against an
-# installed copy; it also builds (but does not run) the benchmarks, so they keep compiling. Ends
-# with CTest's summary.
+# UndefinedBehaviorSanitizer, the quickstart example, a consumer project built against an installed
+# copy, and (built with clang by the test suite itself) the libFuzzer targets for MLPERSIST_FUZZ_SECONDS
+# each and the concurrency tests under ThreadSanitizer. It also builds (but does not run) the
+# benchmarks, so they keep compiling. Ends with CTest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh python3-sklearn python3-numpy libbenchmark-dev  # reference check, benchmarks
+# reference check, benchmarks, fuzzing and ThreadSanitizer
+bash scripts/install-deps.sh python3-sklearn python3-numpy libbenchmark-dev clang-14 libclang-rt-14-dev
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLPERSIST_SANITIZE=ON -DMLPERSIST_BUILD_BENCHMARKS=ON
 cmake --build build/test -j "$(nproc)"
 cd build/test
