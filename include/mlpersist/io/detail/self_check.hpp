@@ -27,7 +27,6 @@ struct has_scalar<Model, std::void_t<typename Model::Scalar>> : std::true_type {
   struct trait<Model, std::void_t<decltype(std::declval<const Model&>().method(                                \
                           std::declval<const Matrix<typename Model::Scalar>&>()))>> : std::true_type {};
 MLPERSIST_DETAIL_HAS_METHOD(has_predict, predict)
-MLPERSIST_DETAIL_HAS_METHOD(has_predict_proba, predict_proba)
 MLPERSIST_DETAIL_HAS_METHOD(has_transform, transform)
 #undef MLPERSIST_DETAIL_HAS_METHOD
 
@@ -45,8 +44,9 @@ constexpr bool has_outputs() {
 template <class Model>
 Matrix<double> model_outputs(const Model& model, const Matrix<typename Model::Scalar>& X) {
   if constexpr (has_predict<Model>::value) {
-    using Prediction = decltype(model.predict(X));
-    if constexpr (std::is_same_v<Prediction, Labels> && has_predict_proba<Model>::value)
+    // Classifiers predict Labels and all have predict_proba. (Pipeline's predict_proba cannot be
+    // detected without instantiating it, so it is not asked for other models.)
+    if constexpr (std::is_same_v<decltype(model.predict(X)), Labels>)
       return model.predict_proba(X).template cast<double>();
     else
       return model.predict(X).template cast<double>();
