@@ -96,6 +96,7 @@ class FdBuffer : public std::streambuf {
     return traits_type::not_eof(ch);
   }
   std::streamsize xsputn(const char* data, std::streamsize size) override {
+    if (size <= 0) return 0;  // data may be null then, and memcpy must not see it
     if (size <= epptr() - pptr()) {
       std::memcpy(pptr(), data, static_cast<std::size_t>(size));
       pbump(static_cast<int>(size));
