@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building mlpersist needs on Debian (run as root); skips what is already there.
 set -euo pipefail
-packages=(cmake make g++ libeigen3-dev libcereal-dev catch2 "$@")
+packages=(cmake make g++ libeigen3-dev libcereal-dev libxxhash-dev catch2 "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

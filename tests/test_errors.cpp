@@ -1,10 +1,14 @@
 // Every error a user can meet, each triggered by a real file on disk, checking the exception type
 // and that the message names the file and both sides of the mismatch.
 #include "helpers.hpp"
+#include "seal.hpp"
 #include "zoo.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <sstream>
 
 using Catch::Matchers::Contains;
@@ -70,11 +74,13 @@ TEST_CASE("VersionError: a file from a newer schema version", "[errors]") {
 TEST_CASE("VersionError: a file from a newer container version", "[errors]") {
   test::TempDir dir;
   const auto bin = edited_copy(dir, "LinearRegression_double.bin", [](std::string b) {
-    b[8] = 3;  // container version 3, before the checksum is even looked at
+    b[8] = static_cast<char>(mlpersist::container_version + 1);  // before the checksum is even looked at
     return b;
   });
-  CHECK_THROWS_WITH(mlpersist::load<LinearD>(bin), Contains(bin.string()) && Contains("container version 3") &&
-                                                       Contains("up to 2"));
+  CHECK_THROWS_WITH(mlpersist::load<LinearD>(bin),
+                    Contains(bin.string()) &&
+                        Contains("container version " + std::to_string(mlpersist::container_version + 1)) &&
+                        Contains("up to " + std::to_string(mlpersist::container_version)));
   CHECK_THROWS_AS(mlpersist::load<LinearD>(bin), mlpersist::VersionError);
   const auto json = edited_copy(dir, "LinearRegression_double.json", [](std::string b) {
     return test::replace_once(b, "\"container_version\": 1", "\"container_version\": 7");
@@ -248,4 +254,45 @@ TEST_CASE("every error derives from mlpersist::Error, itself a std::runtime_erro
   STATIC_REQUIRE(std::is_base_of_v<mlpersist::Error, mlpersist::IoError>);
   STATIC_REQUIRE(std::is_base_of_v<mlpersist::Error, mlpersist::LimitExceeded>);
   STATIC_REQUIRE(std::is_base_of_v<mlpersist::Error, mlpersist::VerificationError>);
+}
+
+TEST_CASE("CorruptFile: a NaN or infinite parameter, in small and large files", "[errors]") {
+  test::TempDir dir;
+  // 100 coefficients, and 2,000,000 (16 MB: read and checked on the background thread).
+  for (const Eigen::Index size : {Eigen::Index{100}, Eigen::Index{2000000}}) {
+    for (const double bad : {std::numeric_limits<double>::quiet_NaN(), -std::numeric_limits<double>::infinity()}) {
+      const Eigen::Index at = size * 3 / 4;
+      mlpersist::Vector<double> coef = mlpersist::Vector<double>::LinSpaced(size, -1.0, 1.0);
+      const double marker = coef(at);
+      LinearD model;
+      model.set_parameters(coef, 0.5);
+      std::stringstream out;
+      mlpersist::save(model, out, mlpersist::Format::binary);
+      std::string bytes = out.str();
+      const auto offset = bytes.find(std::string(reinterpret_cast<const char*>(&marker), sizeof marker));
+      REQUIRE(offset != std::string::npos);
+      std::memcpy(&bytes[offset], &bad, sizeof bad);
+      const auto path = dir / "bad.bin";
+      test::write_bytes(path, test::reseal(bytes));
+      INFO("size " << size << ", value " << bad);
+      CHECK_THROWS_AS(mlpersist::load<LinearD>(path), mlpersist::CorruptFile);
+      CHECK_THROWS_WITH(mlpersist::load<LinearD>(path),
+                        Contains(path.string()) && Contains("expected finite numbers, found") &&
+                            Contains(std::isnan(bad) ? "nan" : "-inf") &&
+                            Contains("at row " + std::to_string(at) + ", column 0") && Contains("at model.coef_") &&
+                            Contains("byte offset"));
+      // The same damage without the reseal is reported as what it is: damage.
+      test::write_bytes(path, bytes);
+      CHECK_THROWS_WITH(mlpersist::load<LinearD>(path), Contains("checksum mismatch"));
+    }
+  }
+  // A scalar parameter, in JSON.
+  LinearD model;
+  model.set_parameters(mlpersist::Vector<double>::Ones(3), 0.5);
+  const auto json = dir / "bad.json";
+  mlpersist::save(model, json);
+  test::write_bytes(json, test::replace_once(test::read_bytes(json), "\"intercept_\": 0.5", "\"intercept_\": Infinity"));
+  CHECK_THROWS_AS(mlpersist::load<LinearD>(json), mlpersist::CorruptFile);
+  CHECK_THROWS_WITH(mlpersist::load<LinearD>(json),
+                    Contains("expected a finite number, found inf") && Contains("at model.intercept_"));
 }

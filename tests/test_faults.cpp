@@ -83,7 +83,7 @@ TEST_CASE("a stream failing after K bytes loses no model and leaves no temporary
       for (std::size_t k = 0; k < size; k += std::max<std::size_t>(1, size / 40)) {
         INFO(mlpersist::to_string(format) << " fails after " << k << " of " << size << " bytes");
         ++cases;
-        CHECK_THROWS_AS(mlpersist::detail::write_atomically(path,
+        CHECK_THROWS_AS(mlpersist::detail::write_atomically(path, true,
                                                             [&](std::ostream& out) {
                                                               FailingBuffer failing(out.rdbuf(), k, mode);
                                                               std::ostream stream(&failing);

@@ -2,6 +2,7 @@
 // change to a text file is detected or yields a working model, size bombs are refused without
 // allocating, nesting bombs without recursing, and self-checks catch damage that still parses.
 #include "helpers.hpp"
+#include "seal.hpp"
 #include "tiny_zoo.hpp"
 
 #include <catch2/catch.hpp>

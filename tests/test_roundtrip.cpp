@@ -1,9 +1,13 @@
 // Every model type x float/double x format: save, load, and the same outputs to the last bit.
 #include "helpers.hpp"
+#include "seal.hpp"
 #include "zoo.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstring>
+#include <iterator>
 #include <sstream>
 
 namespace {
@@ -103,11 +107,43 @@ TEST_CASE("binary files have the documented little-endian layout", "[roundtrip]"
   std::stringstream out;
   mlpersist::save(model, out, mlpersist::Format::binary);
   const std::string bytes = out.str();
-  REQUIRE(bytes.size() > 24);
+  REQUIRE(bytes.size() > 28);
   CHECK(bytes.substr(0, 8) == std::string("\x89MLP\r\n\x1a\n", 8));
-  CHECK(bytes.substr(8, 4) == std::string("\x02\x00\x00\x00", 4));  // container version 2
+  CHECK(bytes.substr(8, 4) == std::string("\x03\x00\x00\x00", 4));  // container version 3
   std::uint64_t declared = 0;
-  for (int i = 7; i >= 0; --i) declared = (declared << 8) | static_cast<unsigned char>(bytes[bytes.size() - 12 + static_cast<std::size_t>(i)]);
-  CHECK(declared == bytes.size() - 24);
-  CHECK(test::reseal(bytes) == bytes);  // the stored CRC-32 is the CRC-32 of the bytes before it
+  for (int i = 7; i >= 0; --i) declared = (declared << 8) | static_cast<unsigned char>(bytes[bytes.size() - 16 + static_cast<std::size_t>(i)]);
+  CHECK(declared == bytes.size() - 28);
+  CHECK(test::reseal(bytes) == bytes);  // the stored XXH3-64 is the XXH3-64 of the bytes before it
+  // The coefficients start at a multiple of 64 bytes, right after zero padding.
+  const auto coef = model.coef();
+  const std::string data(reinterpret_cast<const char*>(coef.data()), static_cast<std::size_t>(coef.size()) * sizeof(double));
+  const auto at = bytes.find(data);
+  REQUIRE(at != std::string::npos);
+  CHECK(at % 64 == 0);
+}
+
+TEST_CASE("large models round-trip bit-identically, synced or not, and leave no temporary files", "[roundtrip]") {
+  // 3,000,000 coefficients (24 MB): checksummed on the background thread when saved and loaded.
+  test::TempDir dir;
+  const auto path = dir / "large.bin";
+  mlpersist::Vector<double> coef(3000000);
+  for (Eigen::Index i = 0; i < coef.size(); ++i) coef(i) = std::sin(static_cast<double>(i)) * 1e3;
+  for (const bool durable : {true, false}) {
+    INFO("durable " << durable);
+    for (const double intercept : {0.25, -4.5}) {  // the second save replaces the first
+      mlpersist::LinearRegression<double> model;
+      model.set_parameters(coef, intercept);
+      mlpersist::SaveOptions options;
+      options.durable = durable;
+      mlpersist::save(model, path, options);
+      const auto loaded = mlpersist::load<mlpersist::LinearRegression<double>>(path);
+      CHECK(loaded.intercept() == intercept);
+      REQUIRE(loaded.coef().size() == coef.size());
+      CHECK(std::memcmp(loaded.coef().data(), coef.data(), sizeof(double) * static_cast<std::size_t>(coef.size())) == 0);
+      // A stream load reads the same bytes another way (into memory, checksum first).
+      std::istringstream in(test::read_bytes(path));
+      CHECK(mlpersist::load<mlpersist::LinearRegression<double>>(in, mlpersist::Format::binary).coef() == coef);
+    }
+    CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()) == 1);
+  }
 }

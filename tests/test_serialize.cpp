@@ -168,7 +168,25 @@ TEST_CASE("saving a type whose cereal version was not declared is refused", "[se
                     Catch::Matchers::Contains("MLPERSIST_SCHEMA_VERSION"));
 }
 
-TEST_CASE("the binary checksum is the standard CRC-32 (zlib's)", "[serialize]") {
+TEST_CASE("binary files are checksummed with the standard XXH3-64", "[serialize]") {
+  // Expected values from xxhsum -H3 0.8.1 (Debian's xxhash package), the reference implementation's
+  // command-line tool; the 1000 bytes are those of the CRC-32 test below.
+  auto xxh3 = [](const std::string& bytes, std::size_t piece) {
+    mlpersist::detail::Checksum checksum(mlpersist::container_version);
+    for (std::size_t i = 0; i < bytes.size(); i += piece)
+      checksum.update(bytes.data() + i, std::min(piece, bytes.size() - i));
+    return checksum.value();
+  };
+  CHECK(xxh3("", 1) == 0x2d06800538d394c2u);
+  CHECK(xxh3("123456789", 9) == 0x72dcb18b67a17dffu);
+  std::string bytes(1000, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7 + 3);
+  CHECK(xxh3(bytes, 1000) == 0x6c4f14bd97bd9e82u);
+  CHECK(xxh3(bytes, 13) == 0x6c4f14bd97bd9e82u);
+  CHECK(mlpersist::detail::Checksum(mlpersist::container_version).name() == std::string("XXH3-64"));
+}
+
+TEST_CASE("containers 1 and 2 are checksummed with the standard CRC-32 (zlib's)", "[serialize]") {
   mlpersist::detail::Crc32 crc;
   crc.update("123456789", 9);
   CHECK(crc.value() == 0xCBF43926u);  // the CRC-32 check value

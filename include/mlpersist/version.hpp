@@ -1,7 +1,7 @@
 #pragma once
 // The library version. CMakeLists.txt reads these three lines, so they are the single source of truth.
 #define MLPERSIST_VERSION_MAJOR 0
-#define MLPERSIST_VERSION_MINOR 2
+#define MLPERSIST_VERSION_MINOR 3
 #define MLPERSIST_VERSION_PATCH 0
 
 #define MLPERSIST_DETAIL_STR2(x) #x

@@ -4,9 +4,10 @@
 // finding: a crash, a sanitizer report, another exception, or a loaded model that cannot predict
 // or be saved again.
 //
-// Binary inputs without a valid trailer get one appended (length and CRC-32), so the fuzzer explores
+// Binary inputs without a valid trailer get one appended (length and checksum), so the fuzzer explores
 // the payload instead of failing the checksum; trailer checks are covered by the exhaustive bit-flip
 // tests (test_integrity.cpp).
+#include "seal.hpp"
 #include "zoo.hpp"
 
 #include <mlpersist/mlpersist.hpp>
@@ -25,21 +26,15 @@ using mlpersist::Format;
 
 std::string sealed(const std::uint8_t* data, std::size_t size, Format format) {
   std::string bytes(reinterpret_cast<const char*>(data), size);
-  if (format != Format::binary || size < 12) return bytes;
-  const std::string_view view(bytes);
-  const auto declared = mlpersist::detail::get_le<std::uint64_t>(view, size - 12);
-  mlpersist::detail::Crc32 crc;
-  crc.update(bytes.data(), size - 4);
-  if (size >= 24 && declared == size - 24 && crc.value() == mlpersist::detail::get_le<std::uint32_t>(view, size - 4))
-    return bytes;  // already a sealed file, as the seeds are
-  std::ostringstream trailer;
-  mlpersist::detail::put_le(trailer, static_cast<std::uint64_t>(size - 12));
-  bytes += trailer.str();
-  mlpersist::detail::Crc32 resealed;
-  resealed.update(bytes.data(), bytes.size());
-  std::ostringstream checksum;
-  mlpersist::detail::put_le(checksum, resealed.value());
-  return bytes + checksum.str();
+  if (format != Format::binary || size < mlpersist::detail::binary_header_size) return bytes;
+  const std::uint32_t container = mlpersist::detail::get_le<std::uint32_t>(bytes, mlpersist::detail::binary_magic.size());
+  if (container <= mlpersist::container_version) {
+    const std::size_t trailer_size = mlpersist::detail::binary_trailer_size(container);
+    if (size >= mlpersist::detail::binary_header_size + trailer_size &&
+        test::trailer_for(std::string_view(bytes).substr(0, size - trailer_size)) == bytes.substr(size - trailer_size))
+      return bytes;  // already a sealed file, as the seeds are
+  }
+  return bytes + test::trailer_for(bytes);
 }
 
 template <class Model>

@@ -1,7 +1,6 @@
 #pragma once
 // Small test utilities: scratch directories, bit-exact comparison, raw file access.
 #include <mlpersist/core/types.hpp>
-#include <mlpersist/io/detail/crc32.hpp>
 
 #include <cstdint>
 #include <cstring>
@@ -56,17 +55,6 @@ inline std::string read_bytes(const std::filesystem::path& path) {
 inline void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-/// Recomputes a binary file's trailer (length and CRC-32), as a hostile author would after editing
-/// the payload, so that only mlpersist's structural checks stand between the edit and the model.
-inline std::string reseal(std::string bytes) {
-  const std::uint64_t payload = bytes.size() - 24;
-  for (int i = 0; i < 8; ++i) bytes[bytes.size() - 12 + static_cast<std::size_t>(i)] = static_cast<char>((payload >> (8 * i)) & 0xFF);
-  mlpersist::detail::Crc32 crc;
-  crc.update(bytes.data(), bytes.size() - 4);
-  for (int i = 0; i < 4; ++i) bytes[bytes.size() - 4 + static_cast<std::size_t>(i)] = static_cast<char>((crc.value() >> (8 * i)) & 0xFF);
-  return bytes;
 }
 
 /// Replaces the first occurrence of `from` (which must occur) by `to`.

@@ -13,11 +13,15 @@
 // Users' own model types can use the same functions in their serialize().
 
 #include "mlpersist/core/detail/archives.hpp"
+#include "mlpersist/core/detail/background.hpp"
+#include "mlpersist/core/detail/huge_pages.hpp"
 #include "mlpersist/core/errors.hpp"
 #include "mlpersist/core/types.hpp"
 
 #include <array>
 #include <charconv>
+#include <cmath>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <algorithm>
@@ -31,24 +35,56 @@
 #include <vector>
 
 namespace mlpersist {
+
+/// Which floating-point values a field may hold: any (NaN and infinities round-trip exactly), or
+/// finite only, as model parameters, where anything else in a file is damage.
+enum class Values { any, finite };
+
 namespace detail {
 
 // ---- Where a load is: the stream (for bytes left and offsets) and the field being read -----------
 
+/// The thread's current save or load context: Context::current() is set up by a Scope for the
+/// duration of one save or load, and is null when a user calls serialize() directly.
+template <class Context>
+class Scope {
+ public:
+  explicit Scope(Context& context) : previous_(Context::current()) { Context::current() = &context; }
+  ~Scope() { Context::current() = previous_; }
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+
+ private:
+  Context* previous_;
+};
+
+/// Matrix data in a binary file starts at a multiple of this offset (from container 3 on), so that
+/// a mapped file can be used in place by vectorised code.
+inline constexpr std::uint64_t data_alignment = 64;
+inline constexpr std::uint32_t first_aligned_container = 3;
+
+inline std::uint64_t padding_before(std::uint64_t file_offset) {
+  return (data_alignment - file_offset % data_alignment) % data_alignment;
+}
+
 /// The state of the load running on this thread; set up by mlpersist::load for its duration.
 struct LoadContext {
   std::streambuf* binary_input = nullptr;  // only for binary archives
+  std::uint64_t input_origin = 0;          // file offset of the binary input's first byte
+  std::uint32_t container_version = 0;     // of a binary file (text files say it in their envelope)
   std::uint64_t input_size = 0;            // bytes of the archive's input (the payload, or the text)
   std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max();  // LoadOptions::max_bytes
+  Background* background = nullptr;  // where large binary loads check what they read (may be null)
   std::vector<const char*> path;  // fields entered, outermost first
   std::string failed_at;          // the path where the first exception passed through
 
-  /// Where the binary archive is reading (valid even after a failed read).
+  /// Where the binary archive is reading, from the start of its input (valid even after a failed read).
   std::uint64_t offset() const {
     if (binary_input == nullptr) return 0;
     const auto pos = binary_input->pubseekoff(0, std::ios_base::cur, std::ios_base::in);
     return pos < 0 ? input_size : static_cast<std::uint64_t>(pos);
   }
+  std::uint64_t file_offset() const { return input_origin + offset(); }
 
   /// What is left of the input: text archives have parsed it all already, so it bounds any array.
   std::uint64_t bytes_left() const { return input_size - std::min(offset(), input_size); }
@@ -68,19 +104,18 @@ struct LoadContext {
   }
 };
 
-/// Installs a LoadContext for the lifetime of one load.
-class LoadScope {
- public:
-  explicit LoadScope(LoadContext& context) : previous_(LoadContext::current()) {
-    LoadContext::current() = &context;
-  }
-  ~LoadScope() { LoadContext::current() = previous_; }
-  LoadScope(const LoadScope&) = delete;
-  LoadScope& operator=(const LoadScope&) = delete;
+/// The state of the binary save running on this thread: where the output is, for data alignment.
+struct SaveContext {
+  std::streambuf* binary_output = nullptr;  // its position (seekoff 0, cur) is the file offset
 
- private:
-  LoadContext* previous_;
+  static SaveContext*& current() {
+    thread_local SaveContext* context = nullptr;
+    return context;
+  }
 };
+
+using LoadScope = Scope<LoadContext>;
+using SaveScope = Scope<SaveContext>;
 
 /// Marks one field as being read; if an exception leaves it, the innermost path is recorded.
 class FieldScope {
@@ -195,6 +230,14 @@ void number(Archive& ar, const char* name, T& value) {
   }
 }
 
+/// The Background of the binary load running on this thread, if it has one. Whoever reads into
+/// memory of its own must wait for it before that memory can go (BackgroundWait): the reader
+/// checksums large reads in the background.
+inline Background* background_of_load() {
+  const LoadContext* context = LoadContext::current();
+  return context != nullptr ? context->background : nullptr;
+}
+
 template <class Archive>
 void text(Archive& ar, const char* name, std::string& value) {
   if constexpr (is_binary_archive_v<Archive> && is_loading_v<Archive>) {
@@ -202,6 +245,7 @@ void text(Archive& ar, const char* name, std::string& value) {
     ar(size);
     check_count(size, 1, 1);
     value.resize(static_cast<std::size_t>(size));
+    BackgroundWait finished(background_of_load());
     ar(cereal::binary_data(value.data(), value.size()));
   } else if constexpr (is_binary_archive_v<Archive>) {
     ar(static_cast<std::uint64_t>(value.size()));
@@ -216,17 +260,63 @@ struct is_eigen_matrix : std::false_type {};
 template <class S, int R, int C, int O>
 struct is_eigen_matrix<Eigen::Matrix<S, R, C, O>> : std::true_type {};
 
+/// Zero bytes up to the next multiple of data_alignment in a binary file of container 3 or later.
+/// Only mlpersist's own save and load align (a user's direct cereal call has no file offsets).
+template <class Archive>
+void align_data(Archive& ar) {
+  static constexpr std::array<char, data_alignment> zeros{};
+  if constexpr (is_binary_archive_v<Archive> && is_loading_v<Archive>) {
+    const LoadContext* context = LoadContext::current();
+    if (context == nullptr || context->binary_input == nullptr ||
+        context->container_version < first_aligned_container)
+      return;
+    std::array<char, data_alignment> padding{};
+    const auto size = static_cast<std::size_t>(padding_before(context->file_offset()));
+    ar(cereal::binary_data(padding.data(), size));
+    if (std::memcmp(padding.data(), zeros.data(), size) != 0)
+      throw CorruptFile("expected " + std::to_string(size) + " zero bytes of padding before the data");
+  } else if constexpr (is_binary_archive_v<Archive>) {
+    const SaveContext* context = SaveContext::current();
+    if (context == nullptr || context->binary_output == nullptr) return;
+    const auto offset = context->binary_output->pubseekoff(0, std::ios_base::cur, std::ios_base::out);
+    if (offset < 0) throw IoError("the output stream cannot tell its position");
+    ar(cereal::binary_data(zeros.data(), static_cast<std::size_t>(padding_before(static_cast<std::uint64_t>(offset)))));
+  }
+}
+
+/// The first value in [values, values + size) that is NaN or infinite, or values + size.
+template <class Scalar>
+const Scalar* find_non_finite(const Scalar* values, std::size_t size) {
+  const Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>> run(values, static_cast<Eigen::Index>(size));
+  if (run.allFinite()) return values + size;  // vectorised: the common case
+  return std::find_if(values, values + size, [](Scalar v) { return !std::isfinite(v); });
+}
+
+/// Throws CorruptFile, naming the place, unless every value is finite. `values` is the column-major
+/// run of `size` elements from element `first` of a matrix with `rows` rows.
+template <class Scalar>
+void require_finite(const Scalar* values, std::size_t size, std::size_t first, Eigen::Index rows) {
+  const Scalar* bad = find_non_finite(values, size);
+  if (bad == values + size) return;
+  const auto height = static_cast<std::size_t>(std::max<Eigen::Index>(rows, 1));
+  const std::size_t at = first + static_cast<std::size_t>(bad - values);
+  throw CorruptFile("expected finite numbers, found " + to_text(*bad) + " at row " + std::to_string(at % height) +
+                    ", column " + std::to_string(at / height));
+}
+
 /// A dynamic Eigen matrix: rows, cols, then the data (one block in binary, row-major array in text).
 template <class Scalar, int Rows, int Cols, int Options>
 struct MatrixIO {
   using MatrixType = Eigen::Matrix<Scalar, Rows, Cols, Options>;
   MatrixType& matrix;
+  Values values;
 
   template <class Archive>
   void save(Archive& ar) const {
     ar(cereal::make_nvp("rows", static_cast<std::int64_t>(matrix.rows())),
        cereal::make_nvp("cols", static_cast<std::int64_t>(matrix.cols())));
     if constexpr (is_binary_archive_v<Archive>) {
+      align_data(ar);
       // The binary format stores column-major data; only a row-major matrix needs a copy.
       if constexpr ((Options & Eigen::RowMajor) == 0) {
         ar(cereal::binary_data(matrix.data(), static_cast<std::size_t>(matrix.size()) * sizeof(Scalar)));
@@ -244,6 +334,34 @@ struct MatrixIO {
     }
   }
 
+  /// Reads `count` elements in pieces, each checked while it is still in cache: in the background
+  /// when the load has a Background (the next piece is read meanwhile), else right away.
+  template <class Archive>
+  void read_data(Archive& ar, Scalar* data, std::size_t count, Eigen::Index rows) const {
+    constexpr std::size_t piece = (std::size_t{1} << 18) / sizeof(Scalar);
+    const bool check = values == Values::finite && std::is_floating_point_v<Scalar>;
+    Background* background = background_of_load();
+    std::size_t first_bad = count;  // written by the background's tasks, read after they finish
+    {
+      BackgroundWait finished(background);  // the reader's checksum tasks read `data` too
+      for (std::size_t done = 0; done < count; done += piece) {
+        const std::size_t size = std::min(piece, count - done);
+        ar(cereal::binary_data(data + done, size * sizeof(Scalar)));
+        if (!check) continue;
+        if (background == nullptr) {
+          require_finite(data + done, size, done, rows);
+          continue;
+        }
+        background->run([data, done, size, count, &first_bad] {
+          if (first_bad < count) return;  // tasks run in order: the first bad value is known
+          const Scalar* bad = find_non_finite(data + done, size);
+          if (bad != data + done + size) first_bad = static_cast<std::size_t>(bad - data);
+        });
+      }
+    }
+    if (first_bad < count) require_finite(data + first_bad, 1, first_bad, rows);
+  }
+
   template <class Archive>
   void load(Archive& ar) {
     std::int64_t rows = 0;
@@ -257,9 +375,11 @@ struct MatrixIO {
       throw CorruptFile("matrix shape " + std::to_string(rows) + "x" + std::to_string(cols) + " overflows");
     const std::uint64_t count = static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols);
     if constexpr (is_binary_archive_v<Archive>) {
+      align_data(ar);
       check_count(count, sizeof(Scalar), sizeof(Scalar));
       Eigen::Matrix<Scalar, Rows, Cols, Eigen::ColMajor> column_major(rows, cols);
-      ar(cereal::binary_data(column_major.data(), static_cast<std::size_t>(count) * sizeof(Scalar)));
+      advise_huge_pages(column_major.data(), static_cast<std::size_t>(count) * sizeof(Scalar));
+      read_data(ar, column_major.data(), static_cast<std::size_t>(count), rows);
       if constexpr ((Options & Eigen::RowMajor) == 0)
         matrix.swap(column_major);
       else
@@ -274,8 +394,12 @@ struct MatrixIO {
                           std::to_string(count) + " values but the data array has " + std::to_string(size));
       check_count(count, 1, sizeof(Scalar));
       matrix.resize(rows, cols);
-      for (Eigen::Index i = 0; i < rows; ++i)
-        for (Eigen::Index j = 0; j < cols; ++j) number(ar, nullptr, matrix(i, j));
+      for (Eigen::Index i = 0; i < rows; ++i) {
+        for (Eigen::Index j = 0; j < cols; ++j) {
+          number(ar, nullptr, matrix(i, j));
+          if (values == Values::finite) require_finite(&matrix(i, j), 1, static_cast<std::size_t>(j * rows + i), rows);
+        }
+      }
       ar.finishNode();
     }
   }
@@ -293,17 +417,26 @@ constexpr std::uint64_t min_binary_size() {
 }
 
 template <class S, int R, int C, int O>
-MatrixIO<S, R, C, O> matrix_io(Eigen::Matrix<S, R, C, O>& matrix) {
-  return {matrix};
+MatrixIO<S, R, C, O> matrix_io(Eigen::Matrix<S, R, C, O>& matrix, Values values) {
+  return {matrix, values};
+}
+
+/// A number, checked to be finite if it must be.
+template <class Archive, class T>
+void checked_number(Archive& ar, const char* name, T& value, Values values) {
+  number(ar, name, value);
+  if constexpr (is_loading_v<Archive> && std::is_floating_point_v<T>)
+    if (values == Values::finite && !std::isfinite(value))
+      throw CorruptFile("expected a finite number, found " + to_text(value));
 }
 
 /// One unnamed element of an array.
 template <class Archive, class T>
-void element(Archive& ar, T& value) {
+void element(Archive& ar, T& value, Values values) {
   if constexpr (is_number_v<T>)
-    number(ar, nullptr, value);
+    checked_number(ar, nullptr, value, values);
   else if constexpr (is_eigen_matrix<T>::value)
-    ar(matrix_io(value));
+    ar(matrix_io(value, values));
   else
     text(ar, nullptr, value);
 }
@@ -311,38 +444,41 @@ void element(Archive& ar, T& value) {
 /// A std::vector of numbers, strings or matrices, as an array.
 template <class T>
 struct SequenceIO {
-  std::vector<T>& values;
+  std::vector<T>& elements;
+  Values values;
 
   template <class Archive>
   void save(Archive& ar) const {
-    ar(cereal::make_size_tag(static_cast<cereal::size_type>(values.size())));
-    for (auto& value : values) element(ar, const_cast<T&>(value));
+    ar(cereal::make_size_tag(static_cast<cereal::size_type>(elements.size())));
+    for (auto& element_value : elements) element(ar, const_cast<T&>(element_value), values);
   }
   template <class Archive>
   void load(Archive& ar) {
     cereal::size_type size = 0;
     ar(cereal::make_size_tag(size));
     check_count(size, file_bytes<Archive>(min_binary_size<T>()), sizeof(T));
-    values.resize(static_cast<std::size_t>(size));
-    for (auto& value : values) element(ar, value);
+    elements.resize(static_cast<std::size_t>(size));
+    for (auto& element_value : elements) element(ar, element_value, values);
   }
 };
 
 }  // namespace detail
 
 /// Reads or writes one member of a model under `name`. Supported: arithmetic types, std::string,
-/// std::vector of those, Eigen matrices and vectors, and std::vector of Eigen matrices.
+/// std::vector of those, Eigen matrices and vectors, and std::vector of Eigen matrices. With
+/// Values::finite, a NaN or infinity read from a file throws CorruptFile (checked as the data
+/// streams in, while it is in cache); with Values::any every value round-trips.
 template <class Archive, class T>
-void field(Archive& ar, const char* name, T& value) {
+void field(Archive& ar, const char* name, T& value, Values values = Values::any) {
   detail::FieldScope scope(name);
   if constexpr (detail::is_number_v<T>) {
-    detail::number(ar, name, value);
+    detail::checked_number(ar, name, value, values);
   } else if constexpr (std::is_same_v<T, std::string>) {
     detail::text(ar, name, value);
   } else if constexpr (detail::is_eigen_matrix<T>::value) {
-    ar(cereal::make_nvp(name, detail::matrix_io(value)));
+    ar(cereal::make_nvp(name, detail::matrix_io(value, values)));
   } else {
-    ar(cereal::make_nvp(name, detail::SequenceIO<typename T::value_type>{value}));
+    ar(cereal::make_nvp(name, detail::SequenceIO<typename T::value_type>{value, values}));
   }
 }
 

@@ -1,12 +1,12 @@
 #pragma once
 // save, load and inspect: the public entry points for model files.
 //
-// Binary layout (all integers little-endian):
+// Binary layout (all integers little-endian; see docs/file-format.md):
 //   0   8 bytes  magic "\x89MLP\r\n\x1a\n"
 //   8   u32      container version
 //   12  ...      cereal portable-binary payload: the envelope fields, then the model
-//   end-12 u64   payload length
-//   end-4  u32   CRC-32 of every byte before it
+//   end-16 u64   payload length
+//   end-8  u64   XXH3-64 of every byte before it (containers 1 and 2: a u32 CRC-32 instead)
 // JSON and XML: a root object holding "mlpersist" (the envelope) and "model".
 #include "mlpersist/core/errors.hpp"
 #include "mlpersist/core/serialize.hpp"
@@ -18,7 +18,9 @@
 #include "mlpersist/io/format.hpp"
 #include "mlpersist/io/options.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <cstdint>
 #include <filesystem>
 #include <istream>
@@ -32,8 +34,12 @@
 namespace mlpersist {
 namespace detail {
 
-inline constexpr std::size_t binary_header_size = 12;   // magic + container version
-inline constexpr std::size_t binary_trailer_size = 12;  // payload length + CRC-32
+inline constexpr std::size_t binary_header_size = 12;  // magic + container version
+
+/// Payload length + checksum.
+inline std::size_t binary_trailer_size(std::uint32_t container) {
+  return sizeof(std::uint64_t) + Checksum(container).size();
+}
 
 template <class Unsigned>
 void put_le(std::ostream& out, Unsigned value) {
@@ -90,11 +96,13 @@ void write_model(const Model& model, std::ostream& out, Format format, const Sav
   };
   switch (format) {
     case Format::binary: {
-      ChecksumBuffer checksummed(out.rdbuf());
+      ChecksumBuffer checksummed(out.rdbuf(), container_version);
       std::ostream body(&checksummed);
       body.write(binary_magic.data(), static_cast<std::streamsize>(binary_magic.size()));
       put_le(body, container_version);
       try {
+        SaveContext context{&checksummed};
+        SaveScope scope(context);
         cereal::PortableBinaryOutputArchive ar(body);
         write_body(ar);
       } catch (const cereal::Exception& e) {
@@ -104,7 +112,7 @@ void write_model(const Model& model, std::ostream& out, Format format, const Sav
       put_le(body, static_cast<std::uint64_t>(checksummed.count() - binary_header_size));
       body.flush();
       if (!body) out.setstate(std::ios::badbit);
-      put_le(out, checksummed.crc());
+      put_le(out, checksummed.checksum());
       break;
     }
     case Format::json: {
@@ -131,50 +139,66 @@ void write_model(const Model& model, std::ostream& out, Format format, const Sav
   throw CorruptFile(message);
 }
 
-/// Checks a binary file's fixed header and trailer; returns the payload.
-inline std::string_view binary_payload(std::string_view bytes, const std::string& source) {
-  if (bytes.size() < binary_header_size)
-    throw CorruptFile(source + ": truncated binary file: " + std::to_string(bytes.size()) +
+/// The container version in a binary file's header, checked, and the file checked to be long
+/// enough for that version's trailer. `head` holds the file's first bytes (12, or all of a shorter file).
+inline std::uint32_t binary_container(std::string_view head, std::uint64_t file_size, const std::string& source) {
+  if (file_size < binary_header_size)
+    throw CorruptFile(source + ": truncated binary file: " + std::to_string(file_size) +
                       " bytes, less than its 12-byte header");
-  const auto version = get_le<std::uint32_t>(bytes, binary_magic.size());
+  const auto version = get_le<std::uint32_t>(head, binary_magic.size());
   try {
     check_container_version(version);
   } catch (const VersionError& e) {
     throw VersionError(source + ": " + e.what());
   }
-  if (bytes.size() < binary_header_size + binary_trailer_size)
-    throw CorruptFile(source + ": truncated binary file: " + std::to_string(bytes.size()) + " bytes");
-  const std::size_t payload_size = bytes.size() - binary_header_size - binary_trailer_size;
-  const auto declared = get_le<std::uint64_t>(bytes, bytes.size() - binary_trailer_size);
+  if (file_size < binary_header_size + binary_trailer_size(version))
+    throw CorruptFile(source + ": truncated binary file: " + std::to_string(file_size) + " bytes");
+  return version;
+}
+
+/// A binary file's trailer: the payload length it declares must be the one the file has.
+struct BinaryTrailer {
+  std::uint64_t payload_size = 0;
+  std::uint64_t checksum = 0;
+};
+
+inline BinaryTrailer binary_trailer(std::string_view trailer, std::uint64_t file_size, const std::string& source) {
+  const std::uint64_t payload_size = file_size - binary_header_size - trailer.size();
+  const auto declared = get_le<std::uint64_t>(trailer, 0);
   if (declared != payload_size)
     throw CorruptFile(source + ": truncated or extended binary file: its trailer declares " + std::to_string(declared) +
                       " payload bytes, the file has " + std::to_string(payload_size));
-  Crc32 crc;
-  crc.update(bytes.data(), bytes.size() - 4);
-  const auto stored = get_le<std::uint32_t>(bytes, bytes.size() - 4);
-  if (crc.value() != stored)
-    throw CorruptFile(source + ": checksum mismatch: the file stores CRC-32 " + std::to_string(stored) +
-                      ", its content gives " + std::to_string(crc.value()) + " (the file is damaged)");
-  return bytes.substr(binary_header_size, payload_size);
+  const std::uint64_t checksum = trailer.size() == 16 ? get_le<std::uint64_t>(trailer, 8) : get_le<std::uint32_t>(trailer, 8);
+  return {payload_size, checksum};
 }
 
-/// Runs read(archive) over the bytes of a file; every failure becomes an mlpersist error that names
-/// the source, the format, and where in the file it happened.
+inline void check_checksum(const Checksum& computed, std::uint64_t stored, const std::string& source) {
+  if (computed.value() != stored)
+    throw CorruptFile(source + ": checksum mismatch: the file stores " + computed.name() + " " + std::to_string(stored) +
+                      ", its content gives " + std::to_string(computed.value()) + " (the file is damaged)");
+}
+
+/// Runs read(archive) over `input`, which holds `size` bytes; every failure becomes an mlpersist
+/// error that names the source, the format, and where in the file it happened. A binary input
+/// starts at file offset binary_header_size, in a file of the given container version.
 template <class Reader>
-void read_archive(std::string_view bytes, Format format, const std::string& source, const LoadOptions& options,
-                  Reader&& read) {
+void parse_archive(std::streambuf& input, std::uint64_t size, Format format, std::uint32_t container,
+                   const std::string& source, const LoadOptions& options, Reader&& read,
+                   Background* background = nullptr) {
   LoadContext context;
   context.max_bytes = options.max_bytes;
+  context.background = background;
+  context.input_size = size;
+  context.container_version = container;
+  context.input_origin = binary_header_size;
   LoadScope scope(context);
   auto fail = [&](const std::exception& e, const Error* original) {
     // A wrong type or version is about the whole file; damage has a place in it.
     const bool whole_file = dynamic_cast<const TypeMismatch*>(original) || dynamic_cast<const VersionError*>(original);
     std::string where;
     if (!context.failed_at.empty()) where = "at " + context.failed_at;
-    if (format == Format::binary && !whole_file) {
-      where += (where.empty() ? "" : ", ") + std::string("byte offset ") +
-               std::to_string(binary_header_size + context.offset());
-    }
+    if (format == Format::binary && !whole_file)
+      where += (where.empty() ? "" : ", ") + std::string("byte offset ") + std::to_string(context.file_offset());
     const std::string message =
         source + " (" + to_string(format) + "): " + e.what() + (where.empty() ? "" : " [" + where + "]");
     if (original != nullptr) rethrow_as(*original, message);
@@ -184,18 +208,11 @@ void read_archive(std::string_view bytes, Format format, const std::string& sour
                         ")");
     throw CorruptFile(message);
   };
-  // Checks that do not need the archive come first; their errors carry their context already.
-  std::string_view content = bytes;
-  if (format == Format::binary) content = binary_payload(bytes, source);
-  if (format == Format::json) check_json(bytes, source, options.max_depth);
-  if (format == Format::xml) check_xml(bytes, source, options.max_depth);
-  MemoryBuffer buffer(content.data(), content.size());
-  std::istream in(&buffer);
-  context.input_size = content.size();
+  std::istream in(&input);
   try {
     switch (format) {
       case Format::binary: {
-        context.binary_input = &buffer;
+        context.binary_input = &input;
         cereal::PortableBinaryInputArchive ar(in);
         read(ar);
         break;
@@ -218,12 +235,88 @@ void read_archive(std::string_view bytes, Format format, const std::string& sour
   }
 }
 
+/// read(archive) over a whole file held in memory. Checks that need no archive come first: a
+/// binary file's header, trailer and checksum, a text file's syntax and nesting depth.
+template <class Reader>
+void read_archive(std::string_view bytes, Format format, const std::string& source, const LoadOptions& options,
+                  Reader&& read) {
+  std::string_view content = bytes;
+  std::uint32_t container = 0;
+  if (format == Format::binary) {
+    container = binary_container(bytes, bytes.size(), source);
+    const std::size_t trailer_size = binary_trailer_size(container);
+    const auto trailer = binary_trailer(bytes.substr(bytes.size() - trailer_size), bytes.size(), source);
+    Checksum checksum(container);
+    checksum.update(bytes.data(), bytes.size() - checksum.size());
+    check_checksum(checksum, trailer.checksum, source);
+    content = bytes.substr(binary_header_size, trailer.payload_size);
+  }
+  if (format == Format::json) check_json(bytes, source, options.max_depth);
+  if (format == Format::xml) check_xml(bytes, source, options.max_depth);
+  MemoryBuffer buffer(content.data(), content.size());
+  parse_archive(buffer, content.size(), format, container, source, options, read);
+}
+
+#ifdef MLPERSIST_DETAIL_POSIX
+/// Binary payloads from this size on are checked on a second thread as they are read; below it,
+/// starting the thread would cost more than it saves.
+inline constexpr std::uint64_t background_check_bytes = std::uint64_t{8} << 20;
+
+/// read(archive) over a binary file streamed from disk: each byte is read once, matrix data straight
+/// into the matrices, and checksummed on the way; the checksum is compared at the end. If parsing
+/// fails, the rest of the file is still checked, so that damage is reported as damage.
+template <class Reader>
+void read_binary_file(const InputFile& file, const std::string& source, const LoadOptions& options, Reader&& read) {
+  auto read_exactly = [&](std::uint64_t offset, std::size_t size) {
+    std::string bytes(size, '\0');
+    int error = 0;
+    if (file.read_at(bytes.data(), size, offset, error) != size)
+      throw IoError("cannot read " + source + ": " + (error != 0 ? std::strerror(error) : "the file shrank"));
+    return bytes;
+  };
+  const std::string head = read_exactly(0, static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), binary_header_size)));
+  const std::uint32_t container = binary_container(head, file.size(), source);
+  const std::size_t trailer_size = binary_trailer_size(container);
+  const std::string trailer_bytes = read_exactly(file.size() - trailer_size, trailer_size);
+  const BinaryTrailer trailer = binary_trailer(trailer_bytes, file.size(), source);
+  // Large files are checked by a second thread while they are read (declared first: it must
+  // outlive the checksum and the buffer, whose tasks it runs).
+  std::optional<Background> background;
+  if (trailer.payload_size >= background_check_bytes) background.emplace();
+  Checksum checksum(container);
+  checksum.update(head.data(), head.size());
+  ChecksummedFileBuffer input(file, binary_header_size, binary_header_size + trailer.payload_size, checksum,
+                              background ? &*background : nullptr);
+  auto check_the_rest = [&] {
+    input.finish();
+    if (input.error() != 0) throw IoError("cannot read " + source + ": " + std::strerror(input.error()));
+    checksum.update(trailer_bytes.data(), sizeof(std::uint64_t));  // the payload length
+    check_checksum(checksum, trailer.checksum, source);
+  };
+  try {
+    parse_archive(input, trailer.payload_size, Format::binary, container, source, options, read,
+                  background ? &*background : nullptr);
+  } catch (const Error&) {
+    check_the_rest();
+    throw;
+  }
+  check_the_rest();
+}
+#endif
+
+template <class Archive>
+constexpr Format format_of() {
+  if constexpr (is_binary_archive_v<Archive>) return Format::binary;
+  if constexpr (is_xml_archive_v<Archive>) return Format::xml;
+  return Format::json;
+}
+
 /// Reads the envelope; a binary file's container version comes from its fixed header.
 template <class Archive>
-FileInfo read_envelope(Archive& ar, std::string_view bytes, Format format) {
+FileInfo read_envelope(Archive& ar) {
   FileInfo info;
-  info.format = format;
-  if (format == Format::binary) info.container_version = get_le<std::uint32_t>(bytes, binary_magic.size());
+  info.format = format_of<Archive>();
+  if (info.format == Format::binary) info.container_version = LoadContext::current()->container_version;
   FieldScope scope("mlpersist");
   ar(cereal::make_nvp("mlpersist", EnvelopeIO{info}));
   return info;
@@ -237,14 +330,37 @@ inline Format resolve_format(std::string_view bytes, std::optional<Format> expec
   return found;
 }
 
-template <class Model>
-Model load_bytes(std::string_view bytes, std::optional<Format> expected, const std::string& source,
-                 const LoadOptions& options) {
-  const Format format = resolve_format(bytes, expected, source);
+/// read(archive) over the file at `path`, whose format is sniffed from its first bytes (and must
+/// be `expected`, if given).
+template <class Reader>
+void read_file_archive(const std::filesystem::path& path, std::optional<Format> expected, const LoadOptions& options,
+                       Reader&& read) {
+  const std::string source = quoted(path);
+#ifdef MLPERSIST_DETAIL_POSIX
+  InputFile file(path, options.max_bytes);
+  std::string bytes(static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), binary_magic.size())), '\0');
+  int error = 0;
+  if (file.read_at(bytes.data(), bytes.size(), 0, error) == binary_magic.size() && bytes == binary_magic) {
+    resolve_format(bytes, expected, source);
+    read_binary_file(file, source, options, read);
+    return;
+  }
+  bytes.resize(static_cast<std::size_t>(file.size()));
+  if (file.read_at(bytes.data(), bytes.size(), 0, error) != bytes.size())
+    throw IoError("cannot read " + source + ": " + (error != 0 ? std::strerror(error) : "the file shrank"));
+#else
+  const std::string bytes = read_file(path, options.max_bytes);
+#endif
+  read_archive(bytes, resolve_format(bytes, expected, source), source, options, read);
+}
+
+/// Loads a Model through read_with(reader), which runs reader(archive) over the file's archive.
+template <class Model, class ReadWith>
+Model load_model(ReadWith&& read_with, const std::string& source, const LoadOptions& options) {
   Model model;
   FileInfo info;
-  read_archive(bytes, format, source, options, [&](auto& ar) {
-    info = read_envelope(ar, bytes, format);
+  read_with([&](auto& ar) {
+    info = read_envelope(ar);
     if (info.model_type != Model::type_name())
       throw TypeMismatch("the file holds a " + info.model_type + ", not a " + Model::type_name());
     check_schema_version<Model>(info.schema_version);
@@ -255,20 +371,30 @@ Model load_bytes(std::string_view bytes, std::optional<Format> expected, const s
   return model;
 }
 
-inline FileInfo inspect_bytes(std::string_view bytes, std::optional<Format> expected, const std::string& source,
-                              const LoadOptions& options) {
-  const Format format = resolve_format(bytes, expected, source);
-  FileInfo info;
-  read_archive(bytes, format, source, options, [&](auto& ar) { info = read_envelope(ar, bytes, format); });
-  return info;
-}
-
-inline std::string describe(const std::filesystem::path& path) { return quoted(path); }
-
 inline Format format_for_saving(const std::filesystem::path& path) {
   if (auto format = format_from_extension(path)) return *format;
   throw FormatError(quoted(path) + ": cannot tell the format from the extension '" + path.extension().string() +
                     "'; use .bin, .json or .xml, or pass an mlpersist::Format");
+}
+
+/// read_with for a file.
+inline auto from_file(const std::filesystem::path& path, std::optional<Format> expected, const LoadOptions& options) {
+  return [&path, expected, &options](auto&& read) { read_file_archive(path, expected, options, read); };
+}
+
+/// read_with for a stream: what is left in it is read into memory first.
+inline auto from_stream(std::istream& in, std::optional<Format> expected, const LoadOptions& options) {
+  return [&in, expected, &options](auto&& read) {
+    const std::string bytes = read_stream(in, options.max_bytes);
+    read_archive(bytes, resolve_format(bytes, expected, stream_source), stream_source, options, read);
+  };
+}
+
+template <class ReadWith>
+FileInfo inspect_with(ReadWith&& read_with) {
+  FileInfo info;
+  read_with([&](auto& ar) { info = read_envelope(ar); });
+  return info;
 }
 
 }  // namespace detail
@@ -280,10 +406,11 @@ void save(const Model& model, std::ostream& out, Format format, const SaveOption
 }
 
 /// Writes a model to `path` atomically, in the given format: a temporary file beside it is written,
-/// synced to disk and renamed over `path`, so `path` always holds a complete model.
+/// synced to disk (unless SaveOptions::durable is false) and renamed over `path`, so `path` always
+/// holds a complete model.
 template <class Model>
 void save(const Model& model, const std::filesystem::path& path, Format format, const SaveOptions& options = {}) {
-  detail::write_atomically(path, [&](std::ostream& out) {
+  detail::write_atomically(path, options.durable, [&](std::ostream& out) {
     try {
       detail::write_model(model, out, format, options);
     } catch (const IoError& e) {
@@ -301,35 +428,32 @@ void save(const Model& model, const std::filesystem::path& path, const SaveOptio
 /// Reads a model of type Model from a stream holding a file of the given format.
 template <class Model>
 Model load(std::istream& in, Format format, const LoadOptions& options = {}) {
-  return detail::load_bytes<Model>(detail::read_stream(in, options.max_bytes), format, detail::stream_source, options);
+  return detail::load_model<Model>(detail::from_stream(in, format, options), detail::stream_source, options);
 }
 
 /// Reads a model of type Model from `path`, which must be a file of the given format.
 template <class Model>
 Model load(const std::filesystem::path& path, Format format, const LoadOptions& options = {}) {
-  return detail::load_bytes<Model>(detail::read_file(path, options.max_bytes), format, detail::describe(path),
-                                   options);
+  return detail::load_model<Model>(detail::from_file(path, format, options), detail::quoted(path), options);
 }
 
 /// Reads a model of type Model from `path`. The format is read from the file's first bytes; a
 /// .bin, .json or .xml extension must agree with it.
 template <class Model>
 Model load(const std::filesystem::path& path, const LoadOptions& options = {}) {
-  return detail::load_bytes<Model>(detail::read_file(path, options.max_bytes), detail::format_from_extension(path),
-                                   detail::describe(path), options);
+  return detail::load_model<Model>(detail::from_file(path, detail::format_from_extension(path), options),
+                                   detail::quoted(path), options);
 }
 
 /// Reads a file's envelope (model type, versions, time of writing, metadata, self-check rows)
 /// without loading the model. Binary files have their checksum verified too.
 inline FileInfo inspect(const std::filesystem::path& path, const LoadOptions& options = {}) {
-  return detail::inspect_bytes(detail::read_file(path, options.max_bytes), detail::format_from_extension(path),
-                               detail::describe(path), options);
+  return detail::inspect_with(detail::from_file(path, detail::format_from_extension(path), options));
 }
 
 /// inspect for a file held in a stream; the format is read from its first bytes.
 inline FileInfo inspect(std::istream& in, const LoadOptions& options = {}) {
-  return detail::inspect_bytes(detail::read_stream(in, options.max_bytes), std::nullopt, detail::stream_source,
-                               options);
+  return detail::inspect_with(detail::from_stream(in, std::nullopt, options));
 }
 
 }  // namespace mlpersist

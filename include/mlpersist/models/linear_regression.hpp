@@ -63,6 +63,15 @@ class LinearRegression : public detail::WithFeatureNames<LinearRegression<T>> {
     return *this;
   }
 
+  /// Uses coefficients found elsewhere, such as scikit-learn's coef_ and intercept_.
+  LinearRegression& set_parameters(Vector<T> coef, T intercept) {
+    if (!coef.allFinite() || !std::isfinite(intercept))
+      throw std::invalid_argument(type_name() + ": set_parameters needs finite coef and intercept");
+    coef_ = std::move(coef);
+    intercept_ = intercept;
+    return *this;
+  }
+
   Vector<T> predict(const Eigen::Ref<const Matrix<T>>& X) const {
     detail::check_features(type_name(), n_features_in(), X.cols());
     return (X * coef_).array() + intercept_;
@@ -80,12 +89,11 @@ class LinearRegression : public detail::WithFeatureNames<LinearRegression<T>> {
     check_schema_version<LinearRegression>(version);
     field(ar, "fit_intercept", options_.fit_intercept);
     field(ar, "alpha", options_.alpha);
-    field(ar, "coef_", coef_);
-    field(ar, "intercept_", intercept_);
+    field(ar, "coef_", coef_, Values::finite);
+    field(ar, "intercept_", intercept_, Values::finite);
     this->serialize_feature_names(ar, version);
     if constexpr (detail::is_loading_v<Archive>) {
       require_valid_options(options_, type_name());
-      require(coef_.allFinite() && std::isfinite(intercept_), "coef_ and intercept_ must be finite");
     }
   }
 

@@ -147,8 +147,8 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
     field(ar, "max_iter", options_.max_iter);
     field(ar, "tol", options_.tol);
     field(ar, "classes_", classes_);
-    field(ar, "coef_", coef_);
-    field(ar, "intercept_", intercept_);
+    field(ar, "coef_", coef_, Values::finite);
+    field(ar, "intercept_", intercept_, Values::finite);
     field(ar, "n_iter_", n_iter_);
     this->serialize_feature_names(ar, version);
     if (version >= 3)
@@ -164,7 +164,6 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
                                          coef_.cols() > 0,
               "coef_ is " + std::to_string(coef_.rows()) + "x" + std::to_string(coef_.cols()) + " and intercept_ has " +
                   std::to_string(intercept_.size()) + " values for " + std::to_string(classes_.size()) + " classes");
-      require(coef_.allFinite() && intercept_.allFinite(), "coef_ and intercept_ must be finite");
     }
   }
 

@@ -77,16 +77,15 @@ class StandardScaler : public detail::WithFeatureNames<StandardScaler<T>> {
     check_schema_version<StandardScaler>(version);
     field(ar, "with_mean", options_.with_mean);
     field(ar, "with_std", options_.with_std);
-    field(ar, "mean_", mean_);
+    field(ar, "mean_", mean_, Values::finite);
     field(ar, "var_", var_);
-    field(ar, "scale_", scale_);
+    field(ar, "scale_", scale_, Values::finite);
     field(ar, "n_samples_seen_", n_samples_seen_);
     this->serialize_feature_names(ar, version);
     if constexpr (detail::is_loading_v<Archive>) {
       require(var_.size() == mean_.size() && scale_.size() == mean_.size(),
               "mean_, var_ and scale_ have different lengths");
-      require((scale_.array() > T(0)).all() && scale_.allFinite() && mean_.allFinite(),
-              "scale_ must be positive and finite, mean_ finite");
+      require((scale_.array() > T(0)).all(), "scale_ must be positive");
       require(n_samples_seen_ >= 0, "n_samples_seen_ is negative");
     }
   }

@@ -1,11 +1,14 @@
 #pragma once
 // Two small stream buffers: one reads from memory (with tellg, for byte offsets in errors), one
-// passes writes through to another buffer while counting them and computing their CRC-32.
-#include "mlpersist/io/detail/crc32.hpp"
+// passes writes through to another buffer while counting them and computing their checksum.
+#include "mlpersist/core/detail/background.hpp"
+#include "mlpersist/io/detail/checksum.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <ios>
+#include <optional>
 #include <streambuf>
 
 namespace mlpersist::detail {
@@ -33,22 +36,28 @@ class MemoryBuffer : public std::streambuf {
 
 class ChecksumBuffer : public std::streambuf {
  public:
-  explicit ChecksumBuffer(std::streambuf* target) : target_(target) {}
+  ChecksumBuffer(std::streambuf* target, std::uint32_t container) : target_(target), checksum_(container) {}
   std::uint64_t count() const { return count_; }
-  std::uint32_t crc() const { return crc_.value(); }
+  std::uint64_t checksum() const { return checksum_.value(); }
+  std::size_t checksum_size() const { return checksum_.size(); }
 
  protected:
   std::streamsize xsputn(const char* data, std::streamsize size) override {
+    // Large blocks go in pieces, each checksummed on a second thread while it is written.
+    constexpr std::streamsize piece = 1 << 19;
+    if (size >= background_bytes && !background_) background_.emplace();
+    Background* background = size >= background_bytes ? &*background_ : nullptr;
+    BackgroundWait finished(background);  // `data` may not outlive this call
     std::streamsize written = 0;
-    try {
-      written = target_->sputn(data, size);
-    } catch (const std::exception&) {
-      // As std::ostream does with its buffer's exceptions: a failed write (IoError in the end).
-      return 0;
-    }
-    if (written > 0) {
-      crc_.update(data, static_cast<std::size_t>(written));
-      count_ += static_cast<std::uint64_t>(written);
+    while (written < size) {
+      const std::streamsize part = std::min(piece, size - written);
+      if (background != nullptr)
+        background->run([this, at = data + written, part] { checksum_.update(at, static_cast<std::size_t>(part)); });
+      else
+        checksum_.update(data + written, static_cast<std::size_t>(part));
+      const std::streamsize done = pass_on(data + written, part);
+      written += done;
+      if (done != part) break;
     }
     return written;
   }
@@ -58,11 +67,31 @@ class ChecksumBuffer : public std::streambuf {
     return xsputn(&c, 1) == 1 ? ch : traits_type::eof();
   }
   int sync() override { return target_->pubsync(); }
+  /// The position, for aligning data (the only seek an output archive needs).
+  pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode which) override {
+    if (off != 0 || dir != std::ios_base::cur || !(which & std::ios_base::out)) return pos_type(off_type(-1));
+    return pos_type(static_cast<off_type>(count_));
+  }
 
  private:
+  static constexpr std::streamsize background_bytes = std::streamsize{8} << 20;
+
+  std::streamsize pass_on(const char* data, std::streamsize size) {
+    std::streamsize written = 0;
+    try {
+      written = target_->sputn(data, size);
+    } catch (const std::exception&) {
+      // As std::ostream does with its buffer's exceptions: a failed write (IoError in the end).
+      return 0;
+    }
+    count_ += static_cast<std::uint64_t>(std::max<std::streamsize>(written, 0));
+    return written;
+  }
+
   std::streambuf* target_;
-  Crc32 crc_;
+  Checksum checksum_;
   std::uint64_t count_ = 0;
+  std::optional<Background> background_;  // started by the first large write
 };
 
 }  // namespace mlpersist::detail

@@ -231,8 +231,8 @@ class MLPBase : public WithFeatureNames<Derived> {
     field(ar, "beta_2", options_.beta_2);
     field(ar, "epsilon", options_.epsilon);
     field(ar, "n_iter_no_change", options_.n_iter_no_change);
-    field(ar, "coefs_", coefs_);
-    field(ar, "intercepts_", intercepts_);
+    field(ar, "coefs_", coefs_, Values::finite);
+    field(ar, "intercepts_", intercepts_, Values::finite);
     field(ar, "loss_curve_", loss_curve_);
     field(ar, "n_iter_", n_iter_);
   }
@@ -246,8 +246,8 @@ class MLPBase : public WithFeatureNames<Derived> {
       return;
     }
     field(ar, "warm_start", options_.warm_start);
-    field(ar, "optimizer_first_moments_", state_.first_moments);
-    field(ar, "optimizer_second_moments_", state_.second_moments);
+    field(ar, "optimizer_first_moments_", state_.first_moments, Values::finite);
+    field(ar, "optimizer_second_moments_", state_.second_moments, Values::finite);
     field(ar, "optimizer_step_", state_.step);
     field(ar, "random_state_", state_.random_state);
     field(ar, "best_loss_", state_.best_loss);
@@ -275,7 +275,6 @@ class MLPBase : public WithFeatureNames<Derived> {
                 layer + " has " + std::to_string(coefs_[i].cols()) + " outputs but the next layer takes " +
                     std::to_string(coefs_[i + 1].rows()));
       }
-      require(coefs_[i].allFinite() && intercepts_[i].allFinite(), layer + " has non-finite weights");
     }
     require(coefs_.back().cols() == outputs, "the output layer has " + std::to_string(coefs_.back().cols()) +
                                                  " units, expected " + std::to_string(outputs));
@@ -296,7 +295,7 @@ class MLPBase : public WithFeatureNames<Derived> {
       const Eigen::Index rows = i < layers ? coefs_[i].rows() : intercepts_[i - layers].size();
       const Eigen::Index cols = i < layers ? coefs_[i].cols() : 1;
       for (const auto* moments : {&state_.first_moments, &state_.second_moments})
-        require((*moments)[i].rows() == rows && (*moments)[i].cols() == cols && (*moments)[i].allFinite(),
+        require((*moments)[i].rows() == rows && (*moments)[i].cols() == cols,
                 "optimizer moments do not match the parameters");
     }
     require(state_.step >= 0 && state_.samples_seen >= 0 && state_.no_improvement_count >= 0,

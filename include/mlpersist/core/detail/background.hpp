@@ -1,0 +1,83 @@
+#pragma once
+// One worker thread that runs tasks in the order they were given. Loads of large binary files use
+// it to checksum and check the bytes just read while the next piece is being read: on two cores
+// that hides almost all of the checking behind the copy from the page cache.
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace mlpersist::detail {
+
+class Background {
+ public:
+  Background() : worker_([this] { work(); }) {}
+  ~Background() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    worker_.join();
+  }
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+
+  /// Queues `task`; it must not throw (tasks record what they find for the caller to read after wait()).
+  void run(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      tasks_.push_back(std::move(task));
+    }
+    changed_.notify_all();
+  }
+
+  /// Returns once every task given so far has finished (and its effects are visible here).
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return tasks_.empty() && !busy_; });
+  }
+
+ private:
+  void work() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      changed_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;  // stopping, with nothing left to do
+      std::function<void()> task = std::move(tasks_.front());
+      tasks_.pop_front();
+      busy_ = true;
+      lock.unlock();
+      task();
+      lock.lock();
+      busy_ = false;
+      changed_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::function<void()>> tasks_;
+  bool busy_ = false;
+  bool stopping_ = false;
+  std::thread worker_;  // last: starts once the members it uses exist
+};
+
+/// Waits for a Background's tasks when leaving a scope, also by an exception, so that no task
+/// outlives the memory it reads.
+class BackgroundWait {
+ public:
+  explicit BackgroundWait(Background* background) : background_(background) {}
+  ~BackgroundWait() {
+    if (background_ != nullptr) background_->wait();
+  }
+  BackgroundWait(const BackgroundWait&) = delete;
+  BackgroundWait& operator=(const BackgroundWait&) = delete;
+
+ private:
+  Background* background_;
+};
+
+}  // namespace mlpersist::detail

@@ -1,0 +1,30 @@
+#pragma once
+// Filling a large fresh buffer costs one page fault per 4 KiB page, which caps a copy into it near
+// 2 GB/s. Asking Linux for transparent huge pages (as numpy does for its large arrays) makes the
+// faults 512 times fewer, and the same copy runs at about 6 GB/s.
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+namespace mlpersist::detail {
+
+/// A hint that [data, data + size) is about to be filled: back it with 2 MiB pages where the kernel
+/// allows (transparent_hugepage set to "madvise" or "always"). Harmless where it does nothing.
+inline void advise_huge_pages(void* data, std::size_t size) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t huge_page = std::uintptr_t{2} << 20;
+  if (size < 4 * huge_page) return;  // small buffers gain nothing
+  const auto address = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t begin = (address + huge_page - 1) & ~(huge_page - 1);
+  const std::uintptr_t end = (address + size) & ~(huge_page - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)data;
+  (void)size;
+#endif
+}
+
+}  // namespace mlpersist::detail
