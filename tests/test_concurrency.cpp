@@ -63,6 +63,34 @@ TEST_CASE("threads saving and loading the same and different paths see whole mod
   }
 }
 
+TEST_CASE("large models: the checking thread of saves and loads, with several at once", "[concurrency]") {
+  // 2,000,000 coefficients (16 MB): saves and loads check their bytes on a second thread.
+  mlpersist::Vector<double> coef(2000000);
+  for (Eigen::Index i = 0; i < coef.size(); ++i) coef(i) = static_cast<double>(i % 1000) / 7.0;
+  test::TempDir dir;
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        const auto path = dir / ("large" + std::to_string(t) + ".bin");
+        for (int round = 0; round < 2; ++round) {
+          mlpersist::LinearRegression<double> saved;
+          saved.set_parameters(coef, t + round);
+          mlpersist::save(saved, path);
+          const auto loaded = mlpersist::load<mlpersist::LinearRegression<double>>(path);
+          if (loaded.coef() != coef || loaded.intercept() != t + round) ++bad;
+        }
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "concurrency: %s\n", e.what());
+        ++bad;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(bad == 0);
+}
+
 #if defined(__unix__)
 TEST_CASE("processes saving and loading the same path see whole models", "[concurrency]") {
   REQUIRE(model(0).n_features_in() == model(1).n_features_in());

@@ -1,0 +1,301 @@
+// Save and load speed of mlpersist's formats against the machine's limits, measured in one run:
+// memcpy, and raw write()/read() of the same bytes. bench/run_persistence.sh runs this next to the
+// Python peers (bench/python_peers.py) and writes docs/performance.md. A measurement, not a test.
+//
+// Benchmarks are named <method>/<op>/<model>/<size>: `mlp` is an MLPClassifier with layers
+// H-H-H-10 and `linear` a LinearRegression, with `size` parameters (about: H is the nearest integer),
+// float64, as bench/python_peers.py builds them. Flags besides Google Benchmark's:
+//   --dir=PATH        where files are written (default: the system's temporary directory)
+//   --sizes=A,B,...   parameter counts (default 1e5,1e6,1e7,5e7)
+//   --text-max=N      largest size saved as JSON and XML (default 1e6)
+#include <mlpersist/mlpersist.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using mlpersist::Matrix;
+using mlpersist::Vector;
+
+struct Settings {
+  std::filesystem::path dir = std::filesystem::temp_directory_path();
+  std::vector<double> sizes{1e5, 1e6, 1e7, 5e7};
+  double text_max = 1e6;
+};
+
+// ---- Models of a given size, filled with a fast deterministic uniform (splitmix64) -------------
+
+double uniform(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15u);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+  return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53 - 0.5;
+}
+
+Matrix<double> random_matrix(Eigen::Index rows, Eigen::Index cols, std::uint64_t& state) {
+  Matrix<double> out(rows, cols);
+  std::generate(out.data(), out.data() + out.size(), [&] { return uniform(state); });
+  return out;
+}
+
+/// The hidden width H whose H-H-H-10 network (2H^2 + 12H + 10 parameters) is nearest to `size`.
+Eigen::Index hidden_width(double size) {
+  const auto h = static_cast<Eigen::Index>(std::lround((-12 + std::sqrt(144 + 8 * (size - 10))) / 4));
+  auto params = [](Eigen::Index w) { return 2.0 * w * w + 12.0 * w + 10; };
+  return std::abs(params(h + 1) - size) < std::abs(params(h) - size) ? h + 1 : h;
+}
+
+mlpersist::MLPClassifier<double> mlp(double size) {
+  const Eigen::Index h = hidden_width(size);
+  std::uint64_t state = 1;
+  std::vector<Matrix<double>> coefs{random_matrix(h, h, state), random_matrix(h, h, state), random_matrix(h, 10, state)};
+  std::vector<Vector<double>> intercepts{random_matrix(h, 1, state), random_matrix(h, 1, state),
+                                         random_matrix(10, 1, state)};
+  mlpersist::MLPClassifier<double> model;
+  model.set_parameters(std::move(coefs), std::move(intercepts), mlpersist::Labels::LinSpaced(10, 0, 9));
+  return model;
+}
+
+mlpersist::LinearRegression<double> linear(double size) {
+  std::uint64_t state = 2;
+  mlpersist::LinearRegression<double> model;
+  model.set_parameters(random_matrix(static_cast<Eigen::Index>(size) - 1, 1, state), 0.5);
+  return model;
+}
+
+std::uint64_t parameter_count(const mlpersist::MLPClassifier<double>& model) {
+  std::uint64_t count = 0;
+  for (const auto& m : model.coefs()) count += static_cast<std::uint64_t>(m.size());
+  for (const auto& v : model.intercepts()) count += static_cast<std::uint64_t>(v.size());
+  return count;
+}
+std::uint64_t parameter_count(const mlpersist::LinearRegression<double>& model) {
+  return static_cast<std::uint64_t>(model.coef().size()) + 1;
+}
+
+/// The model's parameters as one block of bytes: what the raw baselines write, read and copy.
+template <class Model>
+std::vector<char> parameter_bytes(const Model& model) {
+  return std::vector<char>(parameter_count(model) * sizeof(double), '\1');
+}
+
+// ---- Raw baselines ---------------------------------------------------------------------------
+
+void write_file(const std::filesystem::path& path, const std::vector<char>& bytes, bool sync) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot create " + path.string());
+  constexpr std::size_t chunk = std::size_t{8} << 20;
+  for (std::size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, std::min(chunk, bytes.size() - done));
+    if (n <= 0) throw std::runtime_error("write failed");
+    done += static_cast<std::size_t>(n);
+  }
+  if (sync) ::fsync(fd);
+  ::close(fd);
+}
+
+/// A fresh buffer, as a loader allocates; with `huge`, 2 MiB-aligned and advised for huge pages.
+struct FreshBuffer {
+  explicit FreshBuffer(std::size_t size, bool huge) {
+    constexpr std::size_t huge_page = std::size_t{2} << 20;
+    const std::size_t rounded = (size + huge_page - 1) / huge_page * huge_page;
+    data.reset(static_cast<char*>(huge ? std::aligned_alloc(huge_page, rounded) : std::malloc(size)));
+    if (huge) ::madvise(data.get(), rounded, MADV_HUGEPAGE);
+  }
+  std::unique_ptr<char, decltype(&std::free)> data{nullptr, &std::free};
+};
+
+void read_file(const std::filesystem::path& path, std::size_t size, bool huge) {
+  FreshBuffer buffer(size, huge);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot open " + path.string());
+  constexpr std::size_t chunk = std::size_t{8} << 20;
+  for (std::size_t done = 0; done < size;) {
+    const ssize_t n = ::read(fd, buffer.data.get() + done, std::min(chunk, size - done));
+    if (n <= 0) throw std::runtime_error("read failed");
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  benchmark::DoNotOptimize(buffer.data.get());
+}
+
+// ---- Registration ----------------------------------------------------------------------------
+
+/// Removes the previous save's file without timing it, so that every save (mlpersist's, the raw
+/// baseline's, and Python's in python_peers.py) writes a new file and none pays for deleting the
+/// old one (freeing 400 MB of page cache takes tens of milliseconds).
+void remove_untimed(benchmark::State& state, const std::filesystem::path& path) {
+  state.PauseTiming();
+  std::filesystem::remove(path);
+  state.ResumeTiming();
+}
+
+/// Loads start with no writeback of earlier saves in progress (it would compete for the CPU).
+void settle() { ::sync(); }
+
+/// Sets the counters the report reads, on every benchmark alike.
+void count(benchmark::State& state, std::uint64_t params, const std::filesystem::path& file) {
+  state.counters["params"] = static_cast<double>(params);
+  state.counters["payload_bytes"] = static_cast<double>(params * sizeof(double));
+  state.counters["file_bytes"] =
+      std::filesystem::exists(file) ? static_cast<double>(std::filesystem::file_size(file)) : 0.0;
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * params * sizeof(double)));
+}
+
+void add(const std::string& name, std::function<void(benchmark::State&)> body) {
+  benchmark::RegisterBenchmark(name.c_str(), [body](benchmark::State& state) { body(state); })
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond)
+      ->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
+}
+
+std::string size_name(double size) { return std::to_string(static_cast<std::uint64_t>(size)); }
+
+template <class Model>
+void register_model(const Settings& settings, const std::string& model_name, std::function<Model(double)> make) {
+  for (const double size : settings.sizes) {
+    // Built once, when a benchmark of this size first runs, and shared by them all.
+    auto model = std::make_shared<std::unique_ptr<Model>>();
+    auto get = [model, make, size]() -> const Model& {
+      if (!*model) *model = std::make_unique<Model>(make(size));
+      return **model;
+    };
+    const std::string suffix = "/" + model_name + "/" + size_name(size);
+    const std::filesystem::path stem = settings.dir / ("mlpersist_bench_" + model_name + "_" + size_name(size));
+
+    struct Format {
+      std::string method;
+      mlpersist::Format format;
+      bool durable;
+    };
+    std::vector<Format> formats{{"mlpersist.binary", mlpersist::Format::binary, true},
+                                {"mlpersist.binary.nosync", mlpersist::Format::binary, false}};
+    if (size <= settings.text_max) {
+      formats.push_back({"mlpersist.json", mlpersist::Format::json, true});
+      formats.push_back({"mlpersist.xml", mlpersist::Format::xml, true});
+    }
+    for (const auto& f : formats) {
+      const std::filesystem::path path = stem.string() + mlpersist::extension(f.format);
+      mlpersist::SaveOptions options;
+      options.durable = f.durable;
+      add(f.method + "/save" + suffix, [=](benchmark::State& state) {
+        const Model& m = get();
+        for (auto _ : state) {
+          remove_untimed(state, path);
+          mlpersist::save(m, path, f.format, options);
+        }
+        count(state, parameter_count(m), path);
+      });
+      if (!f.durable) continue;  // loads do not depend on how the file was saved
+      add(f.method + "/load" + suffix, [=](benchmark::State& state) {
+        const Model& m = get();
+        mlpersist::save(m, path, f.format);
+        settle();
+        for (auto _ : state) benchmark::DoNotOptimize(mlpersist::load<Model>(path, f.format));
+        count(state, parameter_count(m), path);
+      });
+    }
+
+    const std::filesystem::path raw = stem.string() + ".raw";
+    for (const bool sync : {false, true}) {
+      add(std::string(sync ? "raw_write.fsync" : "raw_write") + "/save" + suffix, [=](benchmark::State& state) {
+        const auto bytes = parameter_bytes(get());
+        for (auto _ : state) {
+          remove_untimed(state, raw);
+          write_file(raw, bytes, sync);
+        }
+        count(state, parameter_count(get()), raw);
+      });
+    }
+    for (const bool huge : {false, true}) {
+      add(std::string(huge ? "raw_read.hugepage" : "raw_read") + "/load" + suffix, [=](benchmark::State& state) {
+        const auto bytes = parameter_bytes(get());
+        write_file(raw, bytes, false);
+        settle();
+        for (auto _ : state) read_file(raw, bytes.size(), huge);
+        count(state, parameter_count(get()), raw);
+      });
+    }
+    // memcpy into a buffer used before (no page faults), and into a fresh one, as a load allocates.
+    for (const std::string op : {"save", "load"}) {
+      add("memcpy/" + op + suffix, [=](benchmark::State& state) {
+        const auto source = parameter_bytes(get());
+        std::vector<char> target(source.size(), '\0');
+        for (auto _ : state) {
+          std::memcpy(target.data(), source.data(), source.size());
+          benchmark::ClobberMemory();
+        }
+        count(state, parameter_count(get()), {});
+      });
+      add("memcpy.fresh/" + op + suffix, [=](benchmark::State& state) {
+        const auto source = parameter_bytes(get());
+        for (auto _ : state) {
+          FreshBuffer target(source.size(), false);
+          std::memcpy(target.data.get(), source.data(), source.size());
+          benchmark::DoNotOptimize(target.data.get());
+        }
+        count(state, parameter_count(get()), {});
+      });
+    }
+  }
+}
+
+/// Takes this program's own flags out of argv, leaving Google Benchmark's.
+Settings parse_flags(int& argc, char** argv) {
+  Settings settings;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&](std::string_view flag) { return std::string(arg.substr(flag.size())); };
+    if (arg.rfind("--dir=", 0) == 0) {
+      settings.dir = value("--dir=");
+    } else if (arg.rfind("--sizes=", 0) == 0) {
+      settings.sizes.clear();
+      std::string list = value("--sizes=");
+      for (std::size_t at = 0; at <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', at), list.size());
+        settings.sizes.push_back(std::stod(list.substr(at, comma - at)));
+        at = comma + 1;
+      }
+    } else if (arg.rfind("--text-max=", 0) == 0) {
+      settings.text_max = std::stod(value("--text-max="));
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  return settings;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Settings settings = parse_flags(argc, argv);
+  std::filesystem::create_directories(settings.dir);
+  register_model<mlpersist::MLPClassifier<double>>(settings, "mlp", mlp);
+  register_model<mlpersist::LinearRegression<double>>(settings, "linear", linear);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  // Leave no model files behind in the directory.
+  for (const auto& entry : std::filesystem::directory_iterator(settings.dir))
+    if (entry.path().filename().string().rfind("mlpersist_bench_", 0) == 0) std::filesystem::remove(entry.path());
+}
