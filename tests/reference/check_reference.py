@@ -13,6 +13,7 @@ Python version only gives a warning.
 """
 import argparse
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -24,6 +25,20 @@ MAKE_REFERENCE = HERE / "make_reference.py"
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
 VERSION_KEYS = ("sklearn_version", "numpy_version", "scipy_version", "python_version")
+
+
+# Debian's reference (netlib) BLAS and LAPACK, which the committed files were made with. Installing
+# OpenBLAS (bench/run.sh does, for the benchmarks) makes it the system's libblas.so.3, and its
+# results differ in the ninth digit; these directories come first in the search path instead.
+NETLIB_DIRS = ("/usr/lib/x86_64-linux-gnu/blas", "/usr/lib/x86_64-linux-gnu/lapack")
+
+
+def reference_blas_environment():
+    """This process's environment, with the reference BLAS and LAPACK found first where installed."""
+    env = dict(os.environ)
+    dirs = [d for d in NETLIB_DIRS if pathlib.Path(d).is_dir()]
+    env["LD_LIBRARY_PATH"] = ":".join(dirs + [p for p in [env.get("LD_LIBRARY_PATH")] if p])
+    return env
 
 
 def floats_close(a, b):
@@ -79,7 +94,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="mlpersist-reference-") as tmp:
         fresh_dir = pathlib.Path(tmp)
         run = subprocess.run([sys.executable, str(MAKE_REFERENCE), str(fresh_dir)],
-                             stdout=subprocess.DEVNULL)
+                             stdout=subprocess.DEVNULL, env=reference_blas_environment())
         if run.returncode != 0:
             print(f"error: make_reference.py failed (exit code {run.returncode})")
             return 2
