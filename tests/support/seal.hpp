@@ -23,7 +23,7 @@ inline std::string trailer_for(std::string_view header_and_payload) {
   Checksum checksum(container);
   checksum.update(header_and_payload.data(), header_and_payload.size());
   checksum.update(trailer.str().data(), trailer.str().size());
-  if (checksum.size() == 8)
+  if (checksum_size(container) == sizeof(std::uint64_t))
     put_le(trailer, checksum.value());
   else
     put_le(trailer, static_cast<std::uint32_t>(checksum.value()));

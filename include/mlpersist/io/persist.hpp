@@ -38,7 +38,7 @@ inline constexpr std::size_t binary_header_size = 12;  // magic + container vers
 
 /// Payload length + checksum.
 inline std::size_t binary_trailer_size(std::uint32_t container) {
-  return sizeof(std::uint64_t) + Checksum(container).size();
+  return sizeof(std::uint64_t) + checksum_size(container);
 }
 
 template <class Unsigned>
@@ -168,7 +168,9 @@ inline BinaryTrailer binary_trailer(std::string_view trailer, std::uint64_t file
   if (declared != payload_size)
     throw CorruptFile(source + ": truncated or extended binary file: its trailer declares " + std::to_string(declared) +
                       " payload bytes, the file has " + std::to_string(payload_size));
-  const std::uint64_t checksum = trailer.size() == 16 ? get_le<std::uint64_t>(trailer, 8) : get_le<std::uint32_t>(trailer, 8);
+  const std::size_t at = sizeof(std::uint64_t);  // the checksum follows the length
+  const std::uint64_t checksum =
+      trailer.size() - at == sizeof(std::uint64_t) ? get_le<std::uint64_t>(trailer, at) : get_le<std::uint32_t>(trailer, at);
   return {payload_size, checksum};
 }
 
@@ -247,7 +249,7 @@ void read_archive(std::string_view bytes, Format format, const std::string& sour
     const std::size_t trailer_size = binary_trailer_size(container);
     const auto trailer = binary_trailer(bytes.substr(bytes.size() - trailer_size), bytes.size(), source);
     Checksum checksum(container);
-    checksum.update(bytes.data(), bytes.size() - checksum.size());
+    checksum.update(bytes.data(), bytes.size() - checksum_size(container));
     check_checksum(checksum, trailer.checksum, source);
     content = bytes.substr(binary_header_size, trailer.payload_size);
   }

@@ -20,6 +20,9 @@ namespace mlpersist::detail {
 /// The first container version whose trailer holds an XXH3-64 rather than a CRC-32.
 inline constexpr std::uint32_t first_xxh3_container = 3;
 
+/// Bytes the checksum takes in the trailer of a file of this container version.
+inline std::size_t checksum_size(std::uint32_t container) { return container >= first_xxh3_container ? 8 : 4; }
+
 class Checksum {
  public:
   explicit Checksum(std::uint32_t container) : xxh3_(container >= first_xxh3_container) {
@@ -35,8 +38,6 @@ class Checksum {
       crc_.update(data, size);
   }
   std::uint64_t value() const { return xxh3_ ? XXH3_64bits_digest(&state_) : crc_.value(); }
-  /// Bytes the checksum takes in the trailer.
-  std::size_t size() const { return xxh3_ ? 8 : 4; }
   const char* name() const { return xxh3_ ? "XXH3-64" : "CRC-32"; }
 
  private:

@@ -39,7 +39,6 @@ class ChecksumBuffer : public std::streambuf {
   ChecksumBuffer(std::streambuf* target, std::uint32_t container) : target_(target), checksum_(container) {}
   std::uint64_t count() const { return count_; }
   std::uint64_t checksum() const { return checksum_.value(); }
-  std::size_t checksum_size() const { return checksum_.size(); }
 
  protected:
   std::streamsize xsputn(const char* data, std::streamsize size) override {
