@@ -260,31 +260,21 @@ void read_archive(std::string_view bytes, Format format, const std::string& sour
 }
 
 #ifdef MLPERSIST_DETAIL_POSIX
-/// Binary payloads from this size on are checked on a second thread as they are read; below it,
-/// starting the thread would cost more than it saves.
-inline constexpr std::uint64_t background_check_bytes = std::uint64_t{8} << 20;
-
 /// read(archive) over a binary file streamed from disk: each byte is read once, matrix data straight
 /// into the matrices, and checksummed on the way; the checksum is compared at the end. If parsing
 /// fails, the rest of the file is still checked, so that damage is reported as damage.
 template <class Reader>
 void read_binary_file(const InputFile& file, const std::string& source, const LoadOptions& options, Reader&& read) {
-  auto read_exactly = [&](std::uint64_t offset, std::size_t size) {
-    std::string bytes(size, '\0');
-    int error = 0;
-    if (file.read_at(bytes.data(), size, offset, error) != size)
-      throw IoError("cannot read " + source + ": " + (error != 0 ? std::strerror(error) : "the file shrank"));
-    return bytes;
-  };
-  const std::string head = read_exactly(0, static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), binary_header_size)));
+  const std::string head =
+      file.read_exactly(0, static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), binary_header_size)));
   const std::uint32_t container = binary_container(head, file.size(), source);
   const std::size_t trailer_size = binary_trailer_size(container);
-  const std::string trailer_bytes = read_exactly(file.size() - trailer_size, trailer_size);
+  const std::string trailer_bytes = file.read_exactly(file.size() - trailer_size, trailer_size);
   const BinaryTrailer trailer = binary_trailer(trailer_bytes, file.size(), source);
   // Large files are checked by a second thread while they are read (declared first: it must
   // outlive the checksum and the buffer, whose tasks it runs).
   std::optional<Background> background;
-  if (trailer.payload_size >= background_check_bytes) background.emplace();
+  if (trailer.payload_size >= background_min_bytes) background.emplace();
   Checksum checksum(container);
   checksum.update(head.data(), head.size());
   ChecksummedFileBuffer input(file, binary_header_size, binary_header_size + trailer.payload_size, checksum,
@@ -340,16 +330,14 @@ void read_file_archive(const std::filesystem::path& path, std::optional<Format> 
   const std::string source = quoted(path);
 #ifdef MLPERSIST_DETAIL_POSIX
   InputFile file(path, options.max_bytes);
-  std::string bytes(static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), binary_magic.size())), '\0');
-  int error = 0;
-  if (file.read_at(bytes.data(), bytes.size(), 0, error) == binary_magic.size() && bytes == binary_magic) {
-    resolve_format(bytes, expected, source);
+  const std::string head =
+      file.read_exactly(0, static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), binary_magic.size())));
+  if (head == binary_magic) {
+    resolve_format(head, expected, source);
     read_binary_file(file, source, options, read);
     return;
   }
-  bytes.resize(static_cast<std::size_t>(file.size()));
-  if (file.read_at(bytes.data(), bytes.size(), 0, error) != bytes.size())
-    throw IoError("cannot read " + source + ": " + (error != 0 ? std::strerror(error) : "the file shrank"));
+  const std::string bytes = file.read_exactly(0, static_cast<std::size_t>(file.size()));
 #else
   const std::string bytes = read_file(path, options.max_bytes);
 #endif

@@ -4,12 +4,17 @@
 // that hides almost all of the checking behind the copy from the page cache.
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
 
 namespace mlpersist::detail {
+
+/// Reads and writes of this many bytes or more check on a Background; below it, starting the
+/// thread would cost more than it saves.
+inline constexpr std::uint64_t background_min_bytes = std::uint64_t{8} << 20;
 
 class Background {
  public:

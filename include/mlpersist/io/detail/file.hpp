@@ -137,7 +137,8 @@ class FdBuffer : public std::streambuf {
 /// A file open for reading, closed when it goes out of scope.
 class InputFile {
  public:
-  InputFile(const std::filesystem::path& path, std::uint64_t max_bytes) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+  InputFile(const std::filesystem::path& path, std::uint64_t max_bytes)
+      : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), name_(quoted(path)) {
     if (fd_ < 0) throw IoError("cannot open " + quoted(path) + " for reading: " + std::strerror(errno));
     struct stat status {};
     if (::fstat(fd_, &status) != 0) {
@@ -155,7 +156,6 @@ class InputFile {
   InputFile(const InputFile&) = delete;
   InputFile& operator=(const InputFile&) = delete;
 
-  int fd() const { return fd_; }
   std::uint64_t size() const { return size_; }
 
   /// Reads up to `size` bytes at `offset` into `out`; fewer only at the end of the file. errno on failure.
@@ -171,8 +171,18 @@ class InputFile {
     return done;
   }
 
+  /// Exactly `size` bytes at `offset`; IoError if the file cannot give them.
+  std::string read_exactly(std::uint64_t offset, std::size_t size) const {
+    std::string bytes(size, '\0');
+    int error = 0;
+    if (read_at(bytes.data(), size, offset, error) != size)
+      throw IoError("cannot read " + name_ + ": " + (error != 0 ? std::strerror(error) : "the file shrank"));
+    return bytes;
+  }
+
  private:
   int fd_;
+  std::string name_;
   std::uint64_t size_ = 0;
 };
 

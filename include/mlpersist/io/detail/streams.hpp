@@ -44,8 +44,9 @@ class ChecksumBuffer : public std::streambuf {
   std::streamsize xsputn(const char* data, std::streamsize size) override {
     // Large blocks go in pieces, each checksummed on a second thread while it is written.
     constexpr std::streamsize piece = 1 << 19;
-    if (size >= background_bytes && !background_) background_.emplace();
-    Background* background = size >= background_bytes ? &*background_ : nullptr;
+    const bool large = static_cast<std::uint64_t>(size) >= background_min_bytes;
+    if (large && !background_) background_.emplace();
+    Background* background = large ? &*background_ : nullptr;
     BackgroundWait finished(background);  // `data` may not outlive this call
     std::streamsize written = 0;
     while (written < size) {
@@ -73,8 +74,6 @@ class ChecksumBuffer : public std::streambuf {
   }
 
  private:
-  static constexpr std::streamsize background_bytes = std::streamsize{8} << 20;
-
   std::streamsize pass_on(const char* data, std::streamsize size) {
     std::streamsize written = 0;
     try {
