@@ -4,6 +4,7 @@
 #include "mlpersist/version.hpp"
 
 #include "mlpersist/core/errors.hpp"
+#include "mlpersist/core/parameter.hpp"
 #include "mlpersist/core/serialize.hpp"
 #include "mlpersist/core/types.hpp"
 

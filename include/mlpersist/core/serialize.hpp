@@ -16,6 +16,7 @@
 #include "mlpersist/core/detail/background.hpp"
 #include "mlpersist/core/detail/huge_pages.hpp"
 #include "mlpersist/core/errors.hpp"
+#include "mlpersist/core/parameter.hpp"
 #include "mlpersist/core/types.hpp"
 
 #include <array>
@@ -29,6 +30,7 @@
 #include <ios>
 #include <streambuf>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -67,6 +69,13 @@ inline std::uint64_t padding_before(std::uint64_t file_offset) {
   return (data_alignment - file_offset % data_alignment) % data_alignment;
 }
 
+/// A binary input that is a mapped file (mlpersist::map): Parameters are bound to its data in place.
+struct MappedInput {
+  const char* data = nullptr;          // the input's first byte (offset 0)
+  std::shared_ptr<const void> owner;   // keeps the mapping alive; each bound Parameter holds a copy
+  bool check_values = false;           // MapOptions::check_data: check values as load does
+};
+
 /// The state of the load running on this thread; set up by mlpersist::load for its duration.
 struct LoadContext {
   std::streambuf* binary_input = nullptr;  // only for binary archives
@@ -75,6 +84,7 @@ struct LoadContext {
   std::uint64_t input_size = 0;            // bytes of the archive's input (the payload, or the text)
   std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max();  // LoadOptions::max_bytes
   Background* background = nullptr;  // where large binary loads check what they read (may be null)
+  const MappedInput* mapped = nullptr;  // set by mlpersist::map: Parameters become views into it
   std::vector<const char*> path;  // fields entered, outermost first
   std::string failed_at;          // the path where the first exception passed through
 
@@ -304,7 +314,88 @@ void require_finite(const Scalar* values, std::size_t size, std::size_t first, E
                     ", column " + std::to_string(at / height));
 }
 
-/// A dynamic Eigen matrix: rows, cols, then the data (one block in binary, row-major array in text).
+/// A matrix's shape as read from a file, checked against the type's fixed sizes and for overflow.
+struct Shape {
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::uint64_t count = 0;  // rows * cols
+};
+
+template <int Rows, int Cols, class Archive>
+Shape read_shape(Archive& ar) {
+  Shape shape;
+  ar(cereal::make_nvp("rows", shape.rows), cereal::make_nvp("cols", shape.cols));
+  const std::string text = std::to_string(shape.rows) + "x" + std::to_string(shape.cols);
+  if (shape.rows < 0 || shape.cols < 0 || (Rows != Eigen::Dynamic && shape.rows != Rows) ||
+      (Cols != Eigen::Dynamic && shape.cols != Cols))
+    throw CorruptFile("invalid matrix shape " + text);
+  const auto rows = static_cast<std::uint64_t>(shape.rows);
+  const auto cols = static_cast<std::uint64_t>(shape.cols);
+  if (cols != 0 && rows > std::numeric_limits<std::uint64_t>::max() / cols)
+    throw CorruptFile("matrix shape " + text + " overflows");
+  shape.count = rows * cols;
+  return shape;
+}
+
+/// Writes a matrix: rows, cols, then the data (one column-major block in binary, a row-major
+/// array in text).
+template <class Archive, class Derived>
+void save_matrix(Archive& ar, const Eigen::MatrixBase<Derived>& matrix) {
+  using Scalar = typename Derived::Scalar;
+  ar(cereal::make_nvp("rows", static_cast<std::int64_t>(matrix.rows())),
+     cereal::make_nvp("cols", static_cast<std::int64_t>(matrix.cols())));
+  if constexpr (is_binary_archive_v<Archive>) {
+    align_data(ar);
+    // The binary format stores column-major data; only a row-major matrix needs a copy.
+    if constexpr (!Derived::IsRowMajor) {
+      ar(cereal::binary_data(matrix.derived().data(), static_cast<std::size_t>(matrix.size()) * sizeof(Scalar)));
+    } else {
+      const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> column_major = matrix;
+      ar(cereal::binary_data(column_major.data(), static_cast<std::size_t>(column_major.size()) * sizeof(Scalar)));
+    }
+  } else {
+    ar.setNextName("data");
+    ar.startNode();
+    ar(cereal::make_size_tag(static_cast<cereal::size_type>(matrix.size())));
+    for (Eigen::Index i = 0; i < matrix.rows(); ++i) {
+      for (Eigen::Index j = 0; j < matrix.cols(); ++j) {
+        Scalar value = matrix(i, j);
+        number(ar, nullptr, value);
+      }
+    }
+    ar.finishNode();
+  }
+}
+
+/// Reads `count` binary elements in pieces, each checked while it is still in cache: in the
+/// background when the load has a Background (the next piece is read meanwhile), else right away.
+template <class Archive, class Scalar>
+void read_values(Archive& ar, Scalar* data, std::size_t count, Eigen::Index rows, Values values) {
+  constexpr std::size_t piece = (std::size_t{1} << 18) / sizeof(Scalar);
+  const bool check = values == Values::finite && std::is_floating_point_v<Scalar>;
+  Background* background = background_of_load();
+  std::size_t first_bad = count;  // written by the background's tasks, read after they finish
+  {
+    BackgroundWait finished(background);  // the reader's checksum tasks read `data` too
+    for (std::size_t done = 0; done < count; done += piece) {
+      const std::size_t size = std::min(piece, count - done);
+      ar(cereal::binary_data(data + done, size * sizeof(Scalar)));
+      if (!check) continue;
+      if (background == nullptr) {
+        require_finite(data + done, size, done, rows);
+        continue;
+      }
+      background->run([data, done, size, count, &first_bad] {
+        if (first_bad < count) return;  // tasks run in order: the first bad value is known
+        const Scalar* bad = find_non_finite(data + done, size);
+        if (bad != data + done + size) first_bad = static_cast<std::size_t>(bad - data);
+      });
+    }
+  }
+  if (first_bad < count) require_finite(data + first_bad, 1, first_bad, rows);
+}
+
+/// A dynamic Eigen matrix, written by save_matrix.
 template <class Scalar, int Rows, int Cols, int Options>
 struct MatrixIO {
   using MatrixType = Eigen::Matrix<Scalar, Rows, Cols, Options>;
@@ -313,73 +404,23 @@ struct MatrixIO {
 
   template <class Archive>
   void save(Archive& ar) const {
-    ar(cereal::make_nvp("rows", static_cast<std::int64_t>(matrix.rows())),
-       cereal::make_nvp("cols", static_cast<std::int64_t>(matrix.cols())));
-    if constexpr (is_binary_archive_v<Archive>) {
-      align_data(ar);
-      // The binary format stores column-major data; only a row-major matrix needs a copy.
-      if constexpr ((Options & Eigen::RowMajor) == 0) {
-        ar(cereal::binary_data(matrix.data(), static_cast<std::size_t>(matrix.size()) * sizeof(Scalar)));
-      } else {
-        const Eigen::Matrix<Scalar, Rows, Cols, Eigen::ColMajor> column_major = matrix;
-        ar(cereal::binary_data(column_major.data(), static_cast<std::size_t>(column_major.size()) * sizeof(Scalar)));
-      }
-    } else {
-      ar.setNextName("data");
-      ar.startNode();
-      ar(cereal::make_size_tag(static_cast<cereal::size_type>(matrix.size())));
-      for (Eigen::Index i = 0; i < matrix.rows(); ++i)
-        for (Eigen::Index j = 0; j < matrix.cols(); ++j) number(ar, nullptr, const_cast<Scalar&>(matrix(i, j)));
-      ar.finishNode();
-    }
-  }
-
-  /// Reads `count` elements in pieces, each checked while it is still in cache: in the background
-  /// when the load has a Background (the next piece is read meanwhile), else right away.
-  template <class Archive>
-  void read_data(Archive& ar, Scalar* data, std::size_t count, Eigen::Index rows) const {
-    constexpr std::size_t piece = (std::size_t{1} << 18) / sizeof(Scalar);
-    const bool check = values == Values::finite && std::is_floating_point_v<Scalar>;
-    Background* background = background_of_load();
-    std::size_t first_bad = count;  // written by the background's tasks, read after they finish
-    {
-      BackgroundWait finished(background);  // the reader's checksum tasks read `data` too
-      for (std::size_t done = 0; done < count; done += piece) {
-        const std::size_t size = std::min(piece, count - done);
-        ar(cereal::binary_data(data + done, size * sizeof(Scalar)));
-        if (!check) continue;
-        if (background == nullptr) {
-          require_finite(data + done, size, done, rows);
-          continue;
-        }
-        background->run([data, done, size, count, &first_bad] {
-          if (first_bad < count) return;  // tasks run in order: the first bad value is known
-          const Scalar* bad = find_non_finite(data + done, size);
-          if (bad != data + done + size) first_bad = static_cast<std::size_t>(bad - data);
-        });
-      }
-    }
-    if (first_bad < count) require_finite(data + first_bad, 1, first_bad, rows);
+    save_matrix(ar, matrix);
   }
 
   template <class Archive>
   void load(Archive& ar) {
-    std::int64_t rows = 0;
-    std::int64_t cols = 0;
-    ar(cereal::make_nvp("rows", rows), cereal::make_nvp("cols", cols));
-    if (rows < 0 || cols < 0 || (Rows != Eigen::Dynamic && rows != Rows) ||
-        (Cols != Eigen::Dynamic && cols != Cols))
-      throw CorruptFile("invalid matrix shape " + std::to_string(rows) + "x" + std::to_string(cols));
-    if (cols != 0 && static_cast<std::uint64_t>(rows) > std::numeric_limits<std::uint64_t>::max() /
-                                                           static_cast<std::uint64_t>(cols))
-      throw CorruptFile("matrix shape " + std::to_string(rows) + "x" + std::to_string(cols) + " overflows");
-    const std::uint64_t count = static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols);
+    load_data(ar, read_shape<Rows, Cols>(ar));
+  }
+
+  /// The data of a matrix whose shape has been read.
+  template <class Archive>
+  void load_data(Archive& ar, const Shape& shape) {
     if constexpr (is_binary_archive_v<Archive>) {
       align_data(ar);
-      check_count(count, sizeof(Scalar), sizeof(Scalar));
-      Eigen::Matrix<Scalar, Rows, Cols, Eigen::ColMajor> column_major(rows, cols);
-      advise_huge_pages(column_major.data(), static_cast<std::size_t>(count) * sizeof(Scalar));
-      read_data(ar, column_major.data(), static_cast<std::size_t>(count), rows);
+      check_count(shape.count, sizeof(Scalar), sizeof(Scalar));
+      Eigen::Matrix<Scalar, Rows, Cols, Eigen::ColMajor> column_major(shape.rows, shape.cols);
+      advise_huge_pages(column_major.data(), static_cast<std::size_t>(shape.count) * sizeof(Scalar));
+      read_values(ar, column_major.data(), static_cast<std::size_t>(shape.count), shape.rows, values);
       if constexpr ((Options & Eigen::RowMajor) == 0)
         matrix.swap(column_major);
       else
@@ -389,19 +430,57 @@ struct MatrixIO {
       ar.startNode();
       cereal::size_type size = 0;
       ar(cereal::make_size_tag(size));
-      if (size != count)
-        throw CorruptFile("matrix " + std::to_string(rows) + "x" + std::to_string(cols) + " needs " +
-                          std::to_string(count) + " values but the data array has " + std::to_string(size));
-      check_count(count, 1, sizeof(Scalar));
-      matrix.resize(rows, cols);
-      for (Eigen::Index i = 0; i < rows; ++i) {
-        for (Eigen::Index j = 0; j < cols; ++j) {
+      if (size != shape.count)
+        throw CorruptFile("matrix " + std::to_string(shape.rows) + "x" + std::to_string(shape.cols) + " needs " +
+                          std::to_string(shape.count) + " values but the data array has " + std::to_string(size));
+      check_count(shape.count, 1, sizeof(Scalar));
+      matrix.resize(shape.rows, shape.cols);
+      for (Eigen::Index i = 0; i < shape.rows; ++i) {
+        for (Eigen::Index j = 0; j < shape.cols; ++j) {
           number(ar, nullptr, matrix(i, j));
-          if (values == Values::finite) require_finite(&matrix(i, j), 1, static_cast<std::size_t>(j * rows + i), rows);
+          if (values == Values::finite)
+            require_finite(&matrix(i, j), 1, static_cast<std::size_t>(j * shape.rows + i), shape.rows);
         }
       }
       ar.finishNode();
     }
+  }
+};
+
+/// A model's Parameter: written as a matrix; read into memory of its own, or, when mlpersist::map
+/// is reading a mapped file, bound to the data in place (checked only if MapOptions::check_data).
+template <class PlainMatrix>
+struct ParameterIO {
+  Parameter<PlainMatrix>& parameter;
+  Values values;
+
+  template <class Archive>
+  void save(Archive& ar) const {
+    save_matrix(ar, parameter.view());
+  }
+
+  template <class Archive>
+  void load(Archive& ar) {
+    using Scalar = typename PlainMatrix::Scalar;
+    const Shape shape = read_shape<PlainMatrix::RowsAtCompileTime, PlainMatrix::ColsAtCompileTime>(ar);
+    const LoadContext* context = LoadContext::current();
+    if constexpr (is_binary_archive_v<Archive>) {
+      if (context != nullptr && context->mapped != nullptr && shape.count > 0) {
+        align_data(ar);
+        check_count(shape.count, sizeof(Scalar), sizeof(Scalar));
+        const std::uint64_t bytes = shape.count * sizeof(Scalar);
+        const auto* data = reinterpret_cast<const Scalar*>(context->mapped->data + context->offset());
+        context->binary_input->pubseekoff(static_cast<std::streamoff>(bytes), std::ios_base::cur, std::ios_base::in);
+        if (context->mapped->check_values && values == Values::finite)
+          require_finite(data, static_cast<std::size_t>(shape.count), 0, shape.rows);
+        parameter.bind(data, shape.rows, shape.cols, context->mapped->owner);
+        return;
+      }
+    }
+    PlainMatrix matrix;
+    MatrixIO<Scalar, PlainMatrix::RowsAtCompileTime, PlainMatrix::ColsAtCompileTime, PlainMatrix::Options>{matrix, values}
+        .load_data(ar, shape);
+    parameter = std::move(matrix);
   }
 };
 
@@ -412,13 +491,18 @@ inline constexpr bool is_number_v = std::is_arithmetic_v<T>;
 template <class T>
 constexpr std::uint64_t min_binary_size() {
   if constexpr (is_number_v<T>) return sizeof(T);
-  if constexpr (is_eigen_matrix<T>::value) return 2 * sizeof(std::int64_t);  // rows and cols
+  if constexpr (is_eigen_matrix<T>::value || is_parameter<T>::value) return 2 * sizeof(std::int64_t);  // rows, cols
   return sizeof(std::uint64_t);  // a string starts with its 64-bit length
 }
 
 template <class S, int R, int C, int O>
 MatrixIO<S, R, C, O> matrix_io(Eigen::Matrix<S, R, C, O>& matrix, Values values) {
   return {matrix, values};
+}
+
+template <class M>
+ParameterIO<M> matrix_io(Parameter<M>& parameter, Values values) {
+  return {parameter, values};
 }
 
 /// A number, checked to be finite if it must be.
@@ -435,7 +519,7 @@ template <class Archive, class T>
 void element(Archive& ar, T& value, Values values) {
   if constexpr (is_number_v<T>)
     checked_number(ar, nullptr, value, values);
-  else if constexpr (is_eigen_matrix<T>::value)
+  else if constexpr (is_eigen_matrix<T>::value || is_parameter<T>::value)
     ar(matrix_io(value, values));
   else
     text(ar, nullptr, value);
@@ -465,7 +549,8 @@ struct SequenceIO {
 }  // namespace detail
 
 /// Reads or writes one member of a model under `name`. Supported: arithmetic types, std::string,
-/// std::vector of those, Eigen matrices and vectors, and std::vector of Eigen matrices. With
+/// std::vector of those, Eigen matrices and vectors, Parameters, and std::vector of matrices or
+/// Parameters. With
 /// Values::finite, a NaN or infinity read from a file throws CorruptFile (checked as the data
 /// streams in, while it is in cache); with Values::any every value round-trips.
 template <class Archive, class T>
@@ -475,7 +560,7 @@ void field(Archive& ar, const char* name, T& value, Values values = Values::any)
     detail::checked_number(ar, name, value, values);
   } else if constexpr (std::is_same_v<T, std::string>) {
     detail::text(ar, name, value);
-  } else if constexpr (detail::is_eigen_matrix<T>::value) {
+  } else if constexpr (detail::is_eigen_matrix<T>::value || detail::is_parameter<T>::value) {
     ar(cereal::make_nvp(name, detail::matrix_io(value, values)));
   } else {
     ar(cereal::make_nvp(name, detail::SequenceIO<typename T::value_type>{value, values}));

@@ -59,7 +59,7 @@ class LinearRegression : public detail::WithFeatureNames<LinearRegression<T>> {
     if (options_.alpha > 0.0)
       A.bottomRows(p) = Matrix<T>::Identity(p, p) * static_cast<T>(std::sqrt(options_.alpha));
     coef_ = Eigen::CompleteOrthogonalDecomposition<Matrix<T>>(A).solve(b);
-    intercept_ = options_.fit_intercept ? y_mean - x_mean.dot(coef_) : T(0);
+    intercept_ = options_.fit_intercept ? y_mean - x_mean.dot(coef_.view()) : T(0);
     return *this;
   }
 
@@ -74,13 +74,13 @@ class LinearRegression : public detail::WithFeatureNames<LinearRegression<T>> {
 
   Vector<T> predict(const Eigen::Ref<const Matrix<T>>& X) const {
     detail::check_features(type_name(), n_features_in(), X.cols());
-    return (X * coef_).array() + intercept_;
+    return (X * coef_.view()).array() + intercept_;
   }
 
   const Options& options() const { return options_; }
   /// Hyper-parameters can be changed between fits (scikit-learn's set_params).
   Options& options() { return options_; }
-  const Vector<T>& coef() const { return coef_; }
+  typename Parameter<Vector<T>>::View coef() const { return coef_.view(); }
   T intercept() const { return intercept_; }
   Eigen::Index n_features_in() const { return coef_.size(); }
 
@@ -99,7 +99,7 @@ class LinearRegression : public detail::WithFeatureNames<LinearRegression<T>> {
 
  private:
   Options options_;
-  Vector<T> coef_;
+  Parameter<Vector<T>> coef_;
   T intercept_ = T(0);
 };
 

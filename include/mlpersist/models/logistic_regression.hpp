@@ -96,8 +96,8 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
     };
     Vector<T> theta = Vector<T>::Zero(p * k + bias * k);
     if (warm) {
-      Eigen::Map<Matrix<T>>(theta.data(), p, k) = coef_.transpose();
-      if (bias) theta.tail(k) = intercept_;
+      Eigen::Map<Matrix<T>>(theta.data(), p, k) = coef_.view().transpose();
+      if (bias) theta.tail(k) = intercept_.view();
     }
     const auto result = detail::minimize_lbfgs<T>(objective, theta, options_.max_iter, static_cast<T>(options_.tol));
     n_iter_ = result.iterations;
@@ -109,8 +109,8 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
   /// Scores: one column for two classes (positive = classes()[1]), else one column per class.
   Matrix<T> decision_function(const Eigen::Ref<const Matrix<T>>& X) const {
     detail::check_features(type_name(), n_features_in(), X.cols());
-    Matrix<T> scores = X * coef_.transpose();
-    scores.rowwise() += intercept_.transpose();
+    Matrix<T> scores = X * coef_.view().transpose();
+    scores.rowwise() += intercept_.view().transpose();
     return scores;
   }
 
@@ -134,8 +134,8 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
   /// Hyper-parameters can be changed between fits (scikit-learn's set_params).
   Options& options() { return options_; }
   const Labels& classes() const { return classes_; }
-  const Matrix<T>& coef() const { return coef_; }
-  const Vector<T>& intercept() const { return intercept_; }
+  typename Parameter<Matrix<T>>::View coef() const { return coef_.view(); }
+  typename Parameter<Vector<T>>::View intercept() const { return intercept_.view(); }
   int n_iter() const { return n_iter_; }
   Eigen::Index n_features_in() const { return coef_.cols(); }
 
@@ -170,8 +170,8 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
  private:
   Options options_;
   Labels classes_;
-  Matrix<T> coef_;
-  Vector<T> intercept_;
+  Parameter<Matrix<T>> coef_;
+  Parameter<Vector<T>> intercept_;
   int n_iter_ = 0;
 };
 

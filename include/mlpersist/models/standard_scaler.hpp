@@ -32,14 +32,17 @@ class StandardScaler : public detail::WithFeatureNames<StandardScaler<T>> {
     detail::check_finite(type_name(), X);
     this->check_feature_names_for(X.cols());
     const T n = static_cast<T>(X.rows());
-    mean_ = X.colwise().sum().transpose() / n;
+    const Vector<T> mean = X.colwise().sum().transpose() / n;
     // Two-pass variance with the rounding-error correction term, as scikit-learn computes it.
-    const Matrix<T> centered = X.rowwise() - mean_.transpose();
+    const Matrix<T> centered = X.rowwise() - mean.transpose();
     const Vector<T> correction = centered.colwise().sum().transpose();
-    var_ = (centered.array().square().colwise().sum().transpose() - correction.array().square() / n) / n;
-    scale_ = var_.array().sqrt();
-    for (auto& s : scale_)  // a (nearly) constant column is left unscaled, as scikit-learn does
+    const Vector<T> var = (centered.array().square().colwise().sum().transpose() - correction.array().square() / n) / n;
+    Vector<T> scale = var.array().sqrt();
+    for (auto& s : scale)  // a (nearly) constant column is left unscaled, as scikit-learn does
       if (s < T(10) * std::numeric_limits<T>::epsilon()) s = T(1);
+    mean_ = mean;
+    var_ = var;
+    scale_ = std::move(scale);
     n_samples_seen_ = static_cast<std::int64_t>(X.rows());
     return *this;
   }
@@ -47,16 +50,16 @@ class StandardScaler : public detail::WithFeatureNames<StandardScaler<T>> {
   Matrix<T> transform(const Eigen::Ref<const Matrix<T>>& X) const {
     detail::check_features(type_name(), n_features_in(), X.cols());
     Matrix<T> out = X;
-    if (options_.with_mean) out.rowwise() -= mean_.transpose();
-    if (options_.with_std) out.array().rowwise() /= scale_.transpose().array();
+    if (options_.with_mean) out.rowwise() -= mean_.view().transpose();
+    if (options_.with_std) out.array().rowwise() /= scale_.view().transpose().array();
     return out;
   }
 
   Matrix<T> inverse_transform(const Eigen::Ref<const Matrix<T>>& X) const {
     detail::check_features(type_name(), n_features_in(), X.cols());
     Matrix<T> out = X;
-    if (options_.with_std) out.array().rowwise() *= scale_.transpose().array();
-    if (options_.with_mean) out.rowwise() += mean_.transpose();
+    if (options_.with_std) out.array().rowwise() *= scale_.view().transpose().array();
+    if (options_.with_mean) out.rowwise() += mean_.view().transpose();
     return out;
   }
 
@@ -65,9 +68,9 @@ class StandardScaler : public detail::WithFeatureNames<StandardScaler<T>> {
   const Options& options() const { return options_; }
   /// Hyper-parameters can be changed between fits (scikit-learn's set_params).
   Options& options() { return options_; }
-  const Vector<T>& mean() const { return mean_; }
-  const Vector<T>& var() const { return var_; }
-  const Vector<T>& scale() const { return scale_; }
+  typename Parameter<Vector<T>>::View mean() const { return mean_.view(); }
+  typename Parameter<Vector<T>>::View var() const { return var_.view(); }
+  typename Parameter<Vector<T>>::View scale() const { return scale_.view(); }
   std::int64_t n_samples_seen() const { return n_samples_seen_; }
   Eigen::Index n_features_in() const { return mean_.size(); }
   Eigen::Index n_features_out() const { return mean_.size(); }
@@ -85,16 +88,16 @@ class StandardScaler : public detail::WithFeatureNames<StandardScaler<T>> {
     if constexpr (detail::is_loading_v<Archive>) {
       require(var_.size() == mean_.size() && scale_.size() == mean_.size(),
               "mean_, var_ and scale_ have different lengths");
-      require((scale_.array() > T(0)).all(), "scale_ must be positive");
+      require((scale_.view().array() > T(0)).all(), "scale_ must be positive");
       require(n_samples_seen_ >= 0, "n_samples_seen_ is negative");
     }
   }
 
  private:
   Options options_;
-  Vector<T> mean_;
-  Vector<T> var_;
-  Vector<T> scale_;
+  Parameter<Vector<T>> mean_;
+  Parameter<Vector<T>> var_;
+  Parameter<Vector<T>> scale_;
   std::int64_t n_samples_seen_ = 0;
 };
 

@@ -79,8 +79,8 @@ enum class Output { identity_squared_error, logistic_log_loss, softmax_log_loss 
 /// Where training stands: saved with the model, so that training resumes exactly where it stopped.
 template <class T>
 struct TrainingState {
-  std::vector<Matrix<T>> first_moments;   ///< Adam's first moments or SGD's velocities: coefs, then intercepts
-  std::vector<Matrix<T>> second_moments;  ///< Adam's second moments, same layout
+  std::vector<Parameter<Matrix<T>>> first_moments;   ///< Adam's first moments or SGD's velocities: coefs, then intercepts
+  std::vector<Parameter<Matrix<T>>> second_moments;  ///< Adam's second moments, same layout
   std::int64_t step = 0;                  ///< optimizer updates made
   std::string random_state;               ///< the generator's state; empty: not started
   T best_loss = std::numeric_limits<T>::infinity();
@@ -110,8 +110,8 @@ class MLPBase : public WithFeatureNames<Derived> {
   /// before continuing a warm start.
   Options& options() { return options_; }
   /// Weights of each layer, fan_in x fan_out (scikit-learn's coefs_), and its biases (intercepts_).
-  const std::vector<Matrix<T>>& coefs() const { return coefs_; }
-  const std::vector<Vector<T>>& intercepts() const { return intercepts_; }
+  std::vector<typename Parameter<Matrix<T>>::View> coefs() const { return views(coefs_); }
+  std::vector<typename Parameter<Vector<T>>::View> intercepts() const { return views(intercepts_); }
   /// The training loss after each epoch.
   const std::vector<T>& loss_curve() const { return loss_curve_; }
   int n_iter() const { return n_iter_; }
@@ -126,8 +126,8 @@ class MLPBase : public WithFeatureNames<Derived> {
     detail::check_features(Derived::type_name(), n_features_in(), X.cols());
     Matrix<T> a = X;
     for (std::size_t i = 0; i < coefs_.size(); ++i) {
-      Matrix<T> z = a * coefs_[i];
-      z.rowwise() += intercepts_[i].transpose();
+      Matrix<T> z = a * coefs_[i].view();
+      z.rowwise() += intercepts_[i].view().transpose();
       activate_layer(i, z);
       a.swap(z);
     }
@@ -142,8 +142,8 @@ class MLPBase : public WithFeatureNames<Derived> {
     options.hidden_layer_sizes.clear();
     for (std::size_t i = 0; i + 1 < coefs.size(); ++i) options.hidden_layer_sizes.push_back(static_cast<int>(coefs[i].cols()));
     MLPBase candidate(options);
-    candidate.coefs_ = std::move(coefs);
-    candidate.intercepts_ = std::move(intercepts);
+    candidate.coefs_ = parameters(std::move(coefs));
+    candidate.intercepts_ = parameters(std::move(intercepts));
     try {
       require(!candidate.coefs_.empty(), "no layers");
       candidate.require_valid_network(outputs);
@@ -309,8 +309,8 @@ class MLPBase : public WithFeatureNames<Derived> {
   }
 
   Options options_;
-  std::vector<Matrix<T>> coefs_;
-  std::vector<Vector<T>> intercepts_;
+  std::vector<Parameter<Matrix<T>>> coefs_;
+  std::vector<Parameter<Vector<T>>> intercepts_;
   std::vector<T> loss_curve_;
   int n_iter_ = 0;
   TrainingState<T> state_;
@@ -352,8 +352,8 @@ class MLPBase : public WithFeatureNames<Derived> {
   /// keeping its moments and step count in the training state.
   class Optimizer {
    public:
-    Optimizer(const Options& options, const std::vector<Matrix<T>>& coefs, const std::vector<Vector<T>>& intercepts,
-              TrainingState<T>& state)
+    Optimizer(const Options& options, const std::vector<Parameter<Matrix<T>>>& coefs,
+              const std::vector<Parameter<Vector<T>>>& intercepts, TrainingState<T>& state)
         : options_(options), state_(state) {
       if (!state_.first_moments.empty()) return;  // resuming
       for (const auto& W : coefs) state_.first_moments.emplace_back(Matrix<T>::Zero(W.rows(), W.cols()));
@@ -372,11 +372,14 @@ class MLPBase : public WithFeatureNames<Derived> {
     }
 
     /// Applies the update for parameter number `index` given its gradient.
-    template <class Param, class Grad>
-    void update(std::size_t index, Param& param, const Grad& grad) {
-      auto m = state_.first_moments[index].reshaped();
-      auto v = state_.second_moments[index].reshaped();
-      auto p = param.reshaped();
+    template <class PlainMatrix, class Grad>
+    void update(std::size_t index, Parameter<PlainMatrix>& parameter, const Grad& grad) {
+      auto first = state_.first_moments[index].mutable_view();
+      auto second = state_.second_moments[index].mutable_view();
+      auto values = parameter.mutable_view();
+      auto m = first.reshaped();
+      auto v = second.reshaped();
+      auto p = values.reshaped();
       auto g = grad.reshaped();
       const T lr = static_cast<T>(options_.learning_rate_init);
       if (options_.solver == Solver::adam) {
@@ -406,8 +409,8 @@ class MLPBase : public WithFeatureNames<Derived> {
   T backpropagate(std::vector<Matrix<T>>& activations, const Matrix<T>& Y, Optimizer& optimizer) {
     const std::size_t layers = coefs_.size();
     for (std::size_t i = 0; i < layers; ++i) {
-      activations[i + 1].noalias() = activations[i] * coefs_[i];
-      activations[i + 1].rowwise() += intercepts_[i].transpose();
+      activations[i + 1].noalias() = activations[i] * coefs_[i].view();
+      activations[i + 1].rowwise() += intercepts_[i].view().transpose();
       activate_layer(i, activations[i + 1]);
     }
     const Matrix<T>& out = activations[layers];
@@ -425,7 +428,7 @@ class MLPBase : public WithFeatureNames<Derived> {
     }
     const T alpha = static_cast<T>(options_.alpha);
     T penalty = T(0);
-    for (const auto& W : coefs_) penalty += W.squaredNorm();
+    for (const auto& W : coefs_) penalty += W.view().squaredNorm();
     loss += T(0.5) * alpha * penalty / n;
 
     // Every output/loss pair here has the same gradient with respect to the output scores.
@@ -434,10 +437,10 @@ class MLPBase : public WithFeatureNames<Derived> {
     std::vector<Vector<T>> intercept_grads(layers);
     for (std::size_t i = layers; i-- > 0;) {
       coef_grads[i].noalias() = activations[i].transpose() * delta;
-      coef_grads[i] = (coef_grads[i] + alpha * coefs_[i]) / n;
+      coef_grads[i] = (coef_grads[i] + alpha * coefs_[i].view()) / n;
       intercept_grads[i] = delta.colwise().mean().transpose();
       if (i > 0) {
-        Matrix<T> previous = delta * coefs_[i].transpose();
+        Matrix<T> previous = delta * coefs_[i].view().transpose();
         multiply_derivative(options_.activation, activations[i], previous);
         delta.swap(previous);
       }
