@@ -41,4 +41,13 @@ struct LoadOptions {
   std::uint32_t max_depth = 64;
 };
 
+/// Options for map. It always checks the file's structure as load does (header, versions, trailer,
+/// every shape, length and bound, the model's invariants), reading only the pages that hold it.
+struct MapOptions : LoadOptions {
+  /// Also check the data as load does: the whole file's checksum, and that parameters hold finite
+  /// numbers. This reads every page of the file once (into the page cache, which the mapping shares,
+  /// not into memory of the model's own); without it, damage inside a parameter array goes unnoticed.
+  bool check_data = false;
+};
+
 }  // namespace mlpersist

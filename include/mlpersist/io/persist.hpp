@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <istream>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <ostream>
@@ -180,16 +181,25 @@ inline void check_checksum(const Checksum& computed, std::uint64_t stored, const
                       ", its content gives " + std::to_string(computed.value()) + " (the file is damaged)");
 }
 
+/// Checks the checksum of a whole binary file held in memory against the one its trailer stores.
+inline void check_checksum(std::string_view file, std::uint32_t container, std::uint64_t stored,
+                           const std::string& source) {
+  Checksum checksum(container);
+  checksum.update(file.data(), file.size() - checksum_size(container));
+  check_checksum(checksum, stored, source);
+}
+
 /// Runs read(archive) over `input`, which holds `size` bytes; every failure becomes an mlpersist
 /// error that names the source, the format, and where in the file it happened. A binary input
 /// starts at file offset binary_header_size, in a file of the given container version.
 template <class Reader>
 void parse_archive(std::streambuf& input, std::uint64_t size, Format format, std::uint32_t container,
                    const std::string& source, const LoadOptions& options, Reader&& read,
-                   Background* background = nullptr) {
+                   Background* background = nullptr, const MappedInput* mapped = nullptr) {
   LoadContext context;
   context.max_bytes = options.max_bytes;
   context.background = background;
+  context.mapped = mapped;
   context.input_size = size;
   context.container_version = container;
   context.input_origin = binary_header_size;
@@ -248,9 +258,7 @@ void read_archive(std::string_view bytes, Format format, const std::string& sour
     container = binary_container(bytes, bytes.size(), source);
     const std::size_t trailer_size = binary_trailer_size(container);
     const auto trailer = binary_trailer(bytes.substr(bytes.size() - trailer_size), bytes.size(), source);
-    Checksum checksum(container);
-    checksum.update(bytes.data(), bytes.size() - checksum_size(container));
-    check_checksum(checksum, trailer.checksum, source);
+    check_checksum(bytes, container, trailer.checksum, source);
     content = bytes.substr(binary_header_size, trailer.payload_size);
   }
   if (format == Format::json) check_json(bytes, source, options.max_depth);
@@ -344,6 +352,40 @@ void read_file_archive(const std::filesystem::path& path, std::optional<Format> 
   read_archive(bytes, resolve_format(bytes, expected, source), source, options, read);
 }
 
+#ifdef MLPERSIST_DETAIL_POSIX
+/// read(archive) over the binary file at `path`, mapped: Parameters become views into the mapping,
+/// so only the pages that hold the file's structure are read, unless options.check_data asks for the
+/// checksum and the values to be checked as well.
+template <class Reader>
+void read_mapped_file(const std::filesystem::path& path, const MapOptions& options, Reader&& read) {
+  const std::string source = quoted(path);
+  const auto file = std::make_shared<const MappedFile>(path);
+  const std::string_view bytes = file->bytes();
+  const Format format = resolve_format(bytes, format_from_extension(path), source);
+  if (format != Format::binary)
+    throw FormatError(source + ": map reads binary files, not " + to_string(format) + "; use load");
+  const std::uint32_t container = binary_container(bytes, bytes.size(), source);
+  if (container < first_aligned_container)
+    throw FormatError(source + ": a container " + std::to_string(container) +
+                      " file cannot be mapped, its data is not aligned; load it, or save it again to write container " +
+                      std::to_string(container_version));
+  const std::size_t trailer_size = binary_trailer_size(container);
+  const BinaryTrailer trailer = binary_trailer(bytes.substr(bytes.size() - trailer_size), bytes.size(), source);
+  if (options.check_data) check_checksum(bytes, container, trailer.checksum, source);
+  const std::string_view payload = bytes.substr(binary_header_size, trailer.payload_size);
+  // The portable archive starts with the writer's byte order (1: little-endian); data in any other
+  // order than this machine's would need swapping, which a view cannot do.
+  constexpr bool little_endian_machine = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+  const int order = payload.empty() ? -1 : static_cast<unsigned char>(payload[0]);
+  if (!little_endian_machine || order != 1)
+    throw FormatError(source + ": only little-endian data can be mapped on a little-endian machine (the byte order "
+                      "flag at byte offset 12 is " + std::to_string(order) + "); load it instead");
+  const MappedInput mapped{payload.data(), file, options.check_data};
+  MemoryBuffer buffer(payload.data(), payload.size());
+  parse_archive(buffer, payload.size(), Format::binary, container, source, options, read, nullptr, &mapped);
+}
+#endif
+
 /// Loads a Model through read_with(reader), which runs reader(archive) over the file's archive.
 template <class Model, class ReadWith>
 Model load_model(ReadWith&& read_with, const std::string& source, const LoadOptions& options) {
@@ -434,6 +476,24 @@ Model load(const std::filesystem::path& path, const LoadOptions& options = {}) {
   return detail::load_model<Model>(detail::from_file(path, detail::format_from_extension(path), options),
                                    detail::quoted(path), options);
 }
+
+#ifdef MLPERSIST_DETAIL_POSIX
+/// Maps the binary model file at `path` into memory and returns a model whose parameter arrays are
+/// read-only views into the mapping: nothing is copied, so a model of any size is ready in about a
+/// millisecond, and only the pages that predictions touch become resident (shared with the page
+/// cache and every other process mapping the file). The model keeps the file mapped while it, or a
+/// copy of it, lives; writing to a parameter (training on) copies that array first.
+///
+/// The file's structure is checked as load checks it; MapOptions::check_data also checks the
+/// checksum and values, reading the whole file once. Files of container 3 or later (mlpersist 0.3
+/// on) can be mapped; older ones throw FormatError. The file must not be changed in place while
+/// mapped (mlpersist's own save replaces files by renaming, which is safe).
+template <class Model>
+Model map(const std::filesystem::path& path, const MapOptions& options = {}) {
+  return detail::load_model<Model>([&](auto&& read) { detail::read_mapped_file(path, options, read); },
+                                   detail::quoted(path), options);
+}
+#endif
 
 /// Reads a file's envelope (model type, versions, time of writing, metadata, self-check rows)
 /// without loading the model. Binary files have their checksum verified too.

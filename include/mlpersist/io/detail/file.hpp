@@ -19,10 +19,12 @@
 #include <streambuf>
 #include <random>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #define MLPERSIST_DETAIL_POSIX 1
@@ -184,6 +186,39 @@ class InputFile {
   int fd_;
   std::string name_;
   std::uint64_t size_ = 0;
+};
+
+/// A whole file mapped read-only into memory (shared with the page cache: only the pages that are
+/// touched become resident), unmapped when the last owner lets go.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw IoError("cannot open " + quoted(path) + " for reading: " + std::strerror(errno));
+    struct stat status {};
+    int error = ::fstat(fd, &status) == 0 ? 0 : errno;
+    size_ = error == 0 ? static_cast<std::size_t>(status.st_size) : 0;
+    if (error == 0 && size_ > 0) {  // mmap refuses an empty length; an empty file maps to nothing
+      void* data = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+      if (data == MAP_FAILED)
+        error = errno;
+      else
+        data_ = static_cast<const char*>(data);
+    }
+    ::close(fd);  // the mapping stays valid without the descriptor
+    if (error != 0) throw IoError("cannot map " + quoted(path) + ": " + std::strerror(error));
+  }
+  ~MappedFile() {
+    if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  std::string_view bytes() const { return {data_, size_}; }
+
+ private:
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
 };
 
 /// Reads bytes [begin, end) of a file front to back, each exactly once: small reads through a
