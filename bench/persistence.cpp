@@ -90,6 +90,22 @@ std::uint64_t parameter_count(const mlpersist::LinearRegression<double>& model) 
   return static_cast<std::uint64_t>(model.coef().size()) + 1;
 }
 
+/// Reads one double per 4 KiB page of each array, as python_peers.py's load_touch does.
+double touch(const double* data, Eigen::Index size) {
+  double sum = 0.0;
+  for (Eigen::Index i = 0; i < size; i += 4096 / sizeof(double)) sum += data[i];
+  return sum;
+}
+double touch_pages(const mlpersist::MLPClassifier<double>& model) {
+  double sum = 0.0;
+  for (const auto& m : model.coefs()) sum += touch(m.data(), m.size());
+  for (const auto& v : model.intercepts()) sum += touch(v.data(), v.size());
+  return sum;
+}
+double touch_pages(const mlpersist::LinearRegression<double>& model) {
+  return touch(model.coef().data(), model.coef().size());
+}
+
 /// The model's parameters as one block of bytes: what the raw baselines write, read and copy.
 template <class Model>
 std::vector<char> parameter_bytes(const Model& model) {
@@ -209,6 +225,21 @@ void register_model(const Settings& settings, const std::string& model_name, std
         mlpersist::save(m, path, f.format);
         settle();
         for (auto _ : state) benchmark::DoNotOptimize(mlpersist::load<Model>(path, f.format));
+        count(state, parameter_count(m), path);
+      });
+    }
+
+    // mlpersist::map, alone and followed by reading every page once (python_peers.py's load_touch).
+    for (const bool touched : {false, true}) {
+      const std::filesystem::path path = stem.string() + ".bin";
+      add(std::string("mlpersist.map/") + (touched ? "map_touch" : "map") + suffix, [=](benchmark::State& state) {
+        const Model& m = get();
+        mlpersist::save(m, path);
+        settle();
+        for (auto _ : state) {
+          const Model mapped = mlpersist::map<Model>(path);
+          if (touched) benchmark::DoNotOptimize(touch_pages(mapped));
+        }
         count(state, parameter_count(m), path);
       });
     }
