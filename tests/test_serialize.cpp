@@ -199,3 +199,92 @@ TEST_CASE("containers 1 and 2 are checksummed with the standard CRC-32 (zlib's)"
   for (std::size_t i = 0; i < bytes.size(); i += 13) pieces.update(bytes.data() + i, std::min<std::size_t>(13, bytes.size() - i));
   CHECK(pieces.value() == whole.value());
 }
+
+TEST_CASE("mlpersist's JSON archives and cereal's read each other's documents", "[serialize]") {
+  const user::Probe p = make_probe();
+  auto check = [&](const user::Probe& q) {
+    CHECK(q.d == p.d);
+    CHECK(std::signbit(q.f));
+    CHECK(q.i == p.i);
+    CHECK(q.text == p.text);
+    CHECK(q.names == p.names);
+    CHECK(q.sizes == p.sizes);
+    CHECK(q.seed == p.seed);
+    CHECK(same_values(q.md, p.md));
+    CHECK(same_values(q.mf, p.mf));
+    CHECK(q.labels == p.labels);
+  };
+  std::stringstream ours;
+  {
+    mlpersist::detail::JsonWriter ar(ours);
+    ar(cereal::make_nvp("probe", p));
+  }
+  user::Probe read_by_cereal;
+  {
+    cereal::JSONInputArchive ar(ours);
+    ar(cereal::make_nvp("probe", read_by_cereal));
+  }
+  check(read_by_cereal);
+
+  std::stringstream theirs;
+  {
+    cereal::JSONOutputArchive ar(theirs);
+    ar(cereal::make_nvp("probe", p));
+  }
+  const std::string text = theirs.str();
+  const mlpersist::detail::JsonDocument document(text, "cereal's", 64);
+  mlpersist::detail::JsonReader ar(document);
+  user::Probe read_by_mlpersist;
+  ar(cereal::make_nvp("probe", read_by_mlpersist));
+  check(read_by_mlpersist);
+}
+
+TEST_CASE("the JSON parser refuses malformed text with the byte offset and the reason", "[serialize]") {
+  const std::pair<std::string, std::string> cases[] = {
+      {"", "at byte offset 0: The document is empty."},
+      {"{\"a\": [1, 2,]}", "at byte offset 12: Invalid value."},
+      {"{\"a\" 1}", "at byte offset 5: Missing a colon after a name of object member."},
+      {"{\"a\": 01}", "at byte offset 7: Leading zeros are not allowed in numbers."},
+      {"{\"a\": 1 2}", "at byte offset 8: Missing a comma or '}' after an object member."},
+      {"[1 2]", "at byte offset 3: Missing a comma or ']' after an array element."},
+      {"{1: 2}", "at byte offset 1: Missing a name for object member."},
+      {"{\"a\": 1.}", "at byte offset 8: Missing fraction part in number."},
+      {"{\"a\": 1e+}", "at byte offset 9: Missing exponent in number."},
+      {"{\"a\": tru}", "at byte offset 6: Invalid value."},
+      {"{\"a\": +1}", "at byte offset 6: Invalid value."},
+      {"{\"a\": \"x\\q\"}", "at byte offset 8: Invalid escape character in string."},
+      {"{\"a\": \"\\u12G4\"}", "at byte offset 9: Incorrect hex digit after \\u escape in string."},
+      {"{\"a\": \"\\ud800x\"}", "at byte offset 13: The surrogate pair in string is invalid."},
+      {"{\"a\": \"\\udc00\"}", "at byte offset 7: The surrogate pair in string is invalid."},
+      {"{\"a\": \"tab\there\"}", "at byte offset 10: Invalid encoding in string."},
+      {"{\"a\": \"open", "at byte offset 6: Missing a closing quotation mark in string."},
+      {"{} {}", "at byte offset 3: The document root must not be followed by other values."},
+  };
+  for (const auto& [text, expected] : cases) {
+    INFO(text);
+    CHECK_THROWS_AS(mlpersist::detail::JsonDocument(text, "t", 64), mlpersist::CorruptFile);
+    CHECK_THROWS_WITH(mlpersist::detail::JsonDocument(text, "t", 64), "t: malformed JSON " + expected);
+  }
+  // What JSON allows, and rapidjson's NaN and infinities, parse; escapes decode to UTF-8.
+  const std::string text = " {\"k\": [0, -0.5e-3, 1E+2, NaN, -Infinity, Inf, true, null, \"\\u00e9\\ud83d\\ude00\\n\\/\"]} ";
+  const mlpersist::detail::JsonDocument document(text, "t", 64);
+  CHECK(document.string(document[11]) == "\xc3\xa9\xf0\x9f\x98\x80\n/");
+}
+
+TEST_CASE("JSON values of the wrong kind or range name what was expected and found", "[serialize]") {
+  auto load_probe = [](const std::string& text) {
+    const mlpersist::detail::JsonDocument document(text, "t", 64);
+    mlpersist::detail::JsonReader ar(document);
+    double d = 0;
+    std::int32_t i = 0;
+    ar(cereal::make_nvp("d", d), cereal::make_nvp("i", i));
+    return d + i;
+  };
+  CHECK(load_probe("{\"i\": -7, \"d\": 0.5}") == -6.5);  // members found by name, in any order
+  CHECK_THROWS_WITH(load_probe("{\"d\": \"0.5\", \"i\": 1}"), "expected a number, found a string '0.5'");
+  CHECK_THROWS_WITH(load_probe("{\"d\": 0.5, \"i\": 1.5}"), "expected an integer in range, found '1.5'");
+  CHECK_THROWS_WITH(load_probe("{\"d\": 0.5, \"i\": 3000000000}"), "expected an integer in range, found '3000000000'");
+  CHECK_THROWS_WITH(load_probe("{\"d\": 1e999, \"i\": 1}"), "expected a number in range, found '1e999'");
+  CHECK_THROWS_WITH(load_probe("{\"d\": 0.5}"), "expected a member named 'i', which is missing");
+  CHECK_THROWS_WITH(load_probe("{\"d\": [], \"i\": 1}"), "expected a number, found an array");
+}

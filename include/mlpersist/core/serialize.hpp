@@ -395,6 +395,18 @@ void read_values(Archive& ar, Scalar* data, std::size_t count, Eigen::Index rows
   if (first_bad < count) require_finite(data + first_bad, 1, first_bad, rows);
 }
 
+/// Throws CorruptFile, naming the first bad value in the text's row-major order, unless every
+/// value of a matrix read from text is finite.
+template <class MatrixType>
+void require_finite_in_row_order(const MatrixType& matrix) {
+  if constexpr (std::is_floating_point_v<typename MatrixType::Scalar>) {
+    if (matrix.allFinite()) return;  // vectorised: the common case
+    for (Eigen::Index i = 0; i < matrix.rows(); ++i)
+      for (Eigen::Index j = 0; j < matrix.cols(); ++j)
+        require_finite(&matrix(i, j), 1, static_cast<std::size_t>(j * matrix.rows() + i), matrix.rows());
+  }
+}
+
 /// A dynamic Eigen matrix, written by save_matrix.
 template <class Scalar, int Rows, int Cols, int Options>
 struct MatrixIO {
@@ -435,13 +447,21 @@ struct MatrixIO {
                           std::to_string(shape.count) + " values but the data array has " + std::to_string(size));
       check_count(shape.count, 1, sizeof(Scalar));
       matrix.resize(shape.rows, shape.cols);
-      for (Eigen::Index i = 0; i < shape.rows; ++i) {
-        for (Eigen::Index j = 0; j < shape.cols; ++j) {
-          number(ar, nullptr, matrix(i, j));
-          if (values == Values::finite)
-            require_finite(&matrix(i, j), 1, static_cast<std::size_t>(j * shape.rows + i), shape.rows);
-        }
+      if constexpr (std::is_same_v<Archive, JsonReader> && std::is_floating_point_v<Scalar>) {
+        Eigen::Index i = 0;
+        Eigen::Index j = 0;
+        ar.loadNumbers(static_cast<std::size_t>(shape.count), [&](std::size_t, double value) {
+          matrix(i, j) = static_cast<Scalar>(value);
+          if (++j == shape.cols) {
+            j = 0;
+            ++i;
+          }
+        });
+      } else {
+        for (Eigen::Index i = 0; i < shape.rows; ++i)
+          for (Eigen::Index j = 0; j < shape.cols; ++j) number(ar, nullptr, matrix(i, j));
       }
+      if (values == Values::finite) require_finite_in_row_order(matrix);
       ar.finishNode();
     }
   }

@@ -117,7 +117,7 @@ void write_model(const Model& model, std::ostream& out, Format format, const Sav
       break;
     }
     case Format::json: {
-      cereal::JSONOutputArchive ar(out);
+      JsonWriter ar(out);
       write_body(ar);
       break;
     }
@@ -189,13 +189,15 @@ inline void check_checksum(std::string_view file, std::uint32_t container, std::
   check_checksum(checksum, stored, source);
 }
 
-/// Runs read(archive) over `input`, which holds `size` bytes; every failure becomes an mlpersist
-/// error that names the source, the format, and where in the file it happened. A binary input
-/// starts at file offset binary_header_size, in a file of the given container version.
+/// Runs read(archive) over `input`, which holds `size` bytes (for JSON, over `json`, the document
+/// parsed from it); every failure becomes an mlpersist error that names the source, the format, and
+/// where in the file it happened. A binary input starts at file offset binary_header_size, in a file
+/// of the given container version.
 template <class Reader>
 void parse_archive(std::streambuf& input, std::uint64_t size, Format format, std::uint32_t container,
                    const std::string& source, const LoadOptions& options, Reader&& read,
-                   Background* background = nullptr, const MappedInput* mapped = nullptr) {
+                   Background* background = nullptr, const MappedInput* mapped = nullptr,
+                   const JsonDocument* json = nullptr) {
   LoadContext context;
   context.max_bytes = options.max_bytes;
   context.background = background;
@@ -230,7 +232,8 @@ void parse_archive(std::streambuf& input, std::uint64_t size, Format format, std
         break;
       }
       case Format::json: {
-        cereal::JSONInputArchive ar(in);
+        if (json == nullptr) throw std::logic_error("parse_archive: JSON needs its parsed document");
+        JsonReader ar(*json);
         read(ar);
         break;
       }
@@ -261,10 +264,12 @@ void read_archive(std::string_view bytes, Format format, const std::string& sour
     check_checksum(bytes, container, trailer.checksum, source);
     content = bytes.substr(binary_header_size, trailer.payload_size);
   }
-  if (format == Format::json) check_json(bytes, source, options.max_depth);
+  std::optional<JsonDocument> json;
+  if (format == Format::json) json.emplace(parse_json(bytes, source, options.max_depth));
   if (format == Format::xml) check_xml(bytes, source, options.max_depth);
   MemoryBuffer buffer(content.data(), content.size());
-  parse_archive(buffer, content.size(), format, container, source, options, read);
+  parse_archive(buffer, content.size(), format, container, source, options, read, nullptr, nullptr,
+                json ? &*json : nullptr);
 }
 
 #ifdef MLPERSIST_DETAIL_POSIX

@@ -44,6 +44,8 @@ struct JsonAssertion : cereal::Exception {
 #include <cereal/archives/xml.hpp>
 #include <cereal/cereal.hpp>
 
+#include "mlpersist/core/detail/json.hpp"
+
 #include <type_traits>
 
 namespace mlpersist::detail {

@@ -4,6 +4,7 @@
 // half-written or destroyed model file, and a crash never leaves a partial one at the path.
 #include "mlpersist/core/errors.hpp"
 #include "mlpersist/core/detail/background.hpp"
+#include "mlpersist/core/detail/huge_pages.hpp"
 #include "mlpersist/io/detail/checksum.hpp"
 
 #include <algorithm>
@@ -175,7 +176,10 @@ class InputFile {
 
   /// Exactly `size` bytes at `offset`; IoError if the file cannot give them.
   std::string read_exactly(std::uint64_t offset, std::size_t size) const {
-    std::string bytes(size, '\0');
+    std::string bytes;
+    bytes.reserve(size);
+    advise_huge_pages(bytes.data(), size);  // a whole text file can be large
+    bytes.resize(size);
     int error = 0;
     if (read_at(bytes.data(), size, offset, error) != size)
       throw IoError("cannot read " + name_ + ": " + (error != 0 ? std::strerror(error) : "the file shrank"));

@@ -1,14 +1,11 @@
 #pragma once
-// Checks a JSON or XML file in one streaming pass before cereal builds its DOM from it:
-//   - cereal reports no position for JSON syntax errors; this pass gives rapidjson's byte offset;
-//   - rapidjson destroys its DOM and rapidxml parses elements by recursion, so deeply nested input
-//     would overflow the stack: nesting is bounded by LoadOptions::max_depth first.
-#include "mlpersist/core/detail/archives.hpp"  // configures rapidjson before its first inclusion
+// Checks a text file before an archive reads it. JSON is parsed here, once, by mlpersist's own
+// parser (which reports the byte offset of a syntax error and bounds nesting as it goes); XML is
+// scanned in one pass first, because rapidxml parses elements by recursion and deeply nested input
+// would overflow the stack: nesting is bounded by LoadOptions::max_depth.
+#include "mlpersist/core/detail/archives.hpp"
 #include "mlpersist/core/errors.hpp"
 
-#include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
-#include <rapidjson/reader.h>
 
 #include <cstdint>
 #include <string>
@@ -16,57 +13,15 @@
 
 namespace mlpersist::detail {
 
-inline std::string nesting_error(const std::string& source, const char* format, std::uint32_t max_depth,
-                                 std::size_t offset) {
-  return source + ": " + format + " nested deeper than " + std::to_string(max_depth) + " levels at byte offset " +
-         std::to_string(offset) + " (LoadOptions::max_depth)";
-}
-
-/// Tracks nesting and whether the root object has an "mlpersist" member; allocates nothing.
-struct JsonShape : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonShape> {
-  std::uint32_t max_depth = 0;
-  std::uint32_t depth = 0;
-  bool too_deep = false;
-  bool root_is_object = false;
+/// The parsed document of a JSON file, checked to be an object with the "mlpersist" envelope.
+inline JsonDocument parse_json(std::string_view bytes, const std::string& source, std::uint32_t max_depth) {
+  JsonDocument document(bytes, source, max_depth);
   bool has_envelope = false;
-
-  bool Default() { return true; }
-  bool StartObject() {
-    if (depth == 0) root_is_object = true;
-    return enter();
-  }
-  bool StartArray() { return enter(); }
-  bool EndObject(rapidjson::SizeType) { return leave(); }
-  bool EndArray(rapidjson::SizeType) { return leave(); }
-  bool Key(const char* name, rapidjson::SizeType length, bool) {
-    if (depth == 1 && std::string_view(name, length) == "mlpersist") has_envelope = true;
-    return true;
-  }
-
- private:
-  bool enter() {
-    too_deep = ++depth > max_depth;
-    return !too_deep;
-  }
-  bool leave() {
-    --depth;
-    return true;
-  }
-};
-
-inline void check_json(std::string_view bytes, const std::string& source, std::uint32_t max_depth) {
-  JsonShape shape;
-  shape.max_depth = max_depth;
-  rapidjson::MemoryStream stream(bytes.data(), bytes.size());
-  rapidjson::Reader reader;
-  using namespace rapidjson;  // the flag names in RAPIDJSON_PARSE_DEFAULT_FLAGS
-  const ParseResult result = reader.Parse<RAPIDJSON_PARSE_DEFAULT_FLAGS>(stream, shape);
-  if (shape.too_deep) throw LimitExceeded(nesting_error(source, "JSON", max_depth, result.Offset()));
-  if (result.IsError())
-    throw CorruptFile(source + ": malformed JSON at byte offset " + std::to_string(result.Offset()) + ": " +
-                      rapidjson::GetParseError_En(result.Code()));
-  if (!shape.root_is_object || !shape.has_envelope)
-    throw FormatError(source + ": JSON, but not an mlpersist file (no \"mlpersist\" envelope)");
+  if (document[0].type() == JsonKind::object)
+    for (std::uint64_t key = 1; key < document[0].size && !has_envelope; key = document.next(key + 1))
+      has_envelope = document.string(document[key]) == "mlpersist";
+  if (!has_envelope) throw FormatError(source + ": JSON, but not an mlpersist file (no \"mlpersist\" envelope)");
+  return document;
 }
 
 /// Measures element nesting the way rapidxml will parse it. Comments, processing instructions and

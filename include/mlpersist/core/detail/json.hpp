@@ -1,0 +1,784 @@
+#pragma once
+// mlpersist's JSON archives for cereal. They read and write the documents cereal's own JSON archives
+// do (an object per class, an array per sized sequence, "cereal_class_version" members, NaN and
+// Infinity as rapidjson writes them), so files stay readable by either, but are made for models
+// of millions of numbers:
+//   - the whole file is parsed in place from memory, in one iterative pass that checks syntax and
+//     nesting depth (a malformed or hostile file is refused with its byte offset before any field
+//     is read); values are 16-byte records pointing into the text, with nothing allocated per value;
+//   - numbers are read by std::from_chars when a field asks for them, exactly and strictly, and
+//     written shortest-exact by std::to_chars;
+//   - output goes through one buffer, and arrays of numbers are written eight to a line.
+#include "mlpersist/core/errors.hpp"
+
+#include <cereal/cereal.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace mlpersist::detail {
+
+inline std::string nesting_error(const std::string& source, const char* format, std::uint32_t max_depth,
+                                 std::size_t offset) {
+  return source + ": " + format + " nested deeper than " + std::to_string(max_depth) + " levels at byte offset " +
+         std::to_string(offset) + " (LoadOptions::max_depth)";
+}
+
+enum class JsonKind : std::uint8_t { null, boolean, number, string, array, object };
+
+/// One value of a parsed document. Values are stored in document order, each container followed by
+/// its children; in an object each member is two values, its key (a string) and its value.
+struct JsonValue {
+  std::uint64_t offset : 56;  // where the value starts in the text (strings: after the quote)
+  std::uint64_t kind : 7;     // a JsonKind
+  std::uint64_t escaped : 1;  // strings: holds backslash escapes; numbers: out of a double's range
+  std::uint64_t size;         // numbers: the double's bits; containers: index one past the subtree;
+                              // other scalars: length in the text
+
+  JsonKind type() const { return static_cast<JsonKind>(kind); }
+};
+
+inline const char* json_kind_name(JsonKind kind) {
+  switch (kind) {
+    case JsonKind::null: return "null";
+    case JsonKind::boolean: return "a boolean";
+    case JsonKind::number: return "a number";
+    case JsonKind::string: return "a string";
+    case JsonKind::array: return "an array";
+    case JsonKind::object: return "an object";
+  }
+  return "a value";
+}
+
+/// A parsed JSON document; `text` must outlive it. Throws CorruptFile for malformed text (with the
+/// byte offset and the reason) and LimitExceeded for nesting deeper than max_depth; `source` names
+/// the input in those messages.
+class JsonDocument {
+ public:
+  JsonDocument(std::string_view text, const std::string& source, std::uint32_t max_depth)
+      : text_(text), source_(source), max_depth_(max_depth) {
+    parse();
+  }
+
+  std::string_view text() const { return text_; }
+  const JsonValue& operator[](std::uint64_t index) const { return values_[index]; }
+  /// Index of the value after `index` and everything inside it.
+  std::uint64_t next(std::uint64_t index) const {
+    const JsonValue& value = values_[index];
+    const auto kind = value.type();
+    return kind == JsonKind::array || kind == JsonKind::object ? value.size : index + 1;
+  }
+  /// A scalar's text (strings: between the quotes, escapes undecoded).
+  std::string_view token(const JsonValue& value) const {
+    if (value.type() != JsonKind::number) return text_.substr(value.offset, value.size);
+    std::size_t end = value.offset;  // the parser checked the number: it ends at a delimiter
+    auto part_of_number = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'; };
+    while (end < text_.size() && part_of_number(text_[end])) ++end;
+    return text_.substr(value.offset, end - value.offset);
+  }
+  /// A number value as a double; nullopt if it was out of a double's range.
+  std::optional<double> number(const JsonValue& value) const {
+    if (value.escaped) return std::nullopt;
+    double out = 0;
+    std::memcpy(&out, &value.size, sizeof out);
+    return out;
+  }
+
+  /// A string value's content, with its escapes decoded (validated by the parser).
+  std::string string(const JsonValue& value) const {
+    const std::string_view raw = token(value);
+    if (!value.escaped) return std::string(raw);
+    std::string out;
+    out.reserve(raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] != '\\') {
+        out += raw[i];
+        continue;
+      }
+      const char escape = raw[++i];
+      switch (escape) {
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          std::uint32_t code = hex4(raw.data() + i + 1);
+          i += 4;
+          if (code >= 0xD800 && code < 0xDC00) {  // a high surrogate: the parser checked its partner
+            code = 0x10000 + ((code - 0xD800) << 10) + (hex4(raw.data() + i + 3) - 0xDC00);
+            i += 6;
+          }
+          append_utf8(out, code);
+          break;
+        }
+        default: out += escape;  // '"', '\\' or '/'
+      }
+    }
+    return out;
+  }
+
+ private:
+  static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  static std::uint32_t hex4(const char* p) {
+    std::uint32_t code = 0;
+    for (int k = 0; k < 4; ++k) code = code * 16 + static_cast<std::uint32_t>(hex_digit(p[k]));
+    return code;
+  }
+  static void append_utf8(std::string& out, std::uint32_t code) {
+    if (code < 0x80) {
+      out += static_cast<char>(code);
+    } else if (code < 0x800) {
+      out += static_cast<char>(0xC0 | (code >> 6));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else if (code < 0x10000) {
+      out += static_cast<char>(0xE0 | (code >> 12));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (code >> 18));
+      out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    }
+  }
+
+  [[noreturn]] void fail(std::size_t at, const char* reason) const {
+    throw CorruptFile(source_ + ": malformed JSON at byte offset " + std::to_string(at) + ": " + reason);
+  }
+
+  bool at_end() const { return pos_ >= text_.size(); }
+  char peek() const { return at_end() ? '\0' : text_[pos_]; }
+  void skip_whitespace() {
+    while (!at_end() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\r' || text_[pos_] == '\t'))
+      ++pos_;
+  }
+  bool is_digit(std::size_t at) const { return at < text_.size() && text_[at] >= '0' && text_[at] <= '9'; }
+
+  void add(JsonKind kind, std::size_t offset, std::uint64_t size, bool escaped = false) {
+    JsonValue value{};
+    value.offset = offset;
+    value.kind = static_cast<std::uint64_t>(kind);
+    value.escaped = escaped ? 1 : 0;
+    value.size = size;
+    values_.push_back(value);
+  }
+
+  /// The word at pos_ if it is one of `words` (which the caller tries longest first).
+  bool accept(std::string_view word) {
+    if (text_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+
+  /// A number: JSON's grammar, or rapidjson's NaN, Inf and Infinity (optionally negative). It is
+  /// converted to a double here, in the same pass that checks it: this is most of the parsing time
+  /// of a model.
+  void parse_number() {
+    const std::size_t start = pos_;
+    const char* const begin = text_.data();
+    const char* const end = begin + text_.size();
+    const char* p = begin + pos_;
+    auto digit = [end](const char* at) { return at < end && static_cast<unsigned char>(*at - '0') < 10; };
+    const bool negative = p < end && *p == '-';
+    if (negative) ++p;
+    if (p < end && (*p == 'I' || *p == 'N')) {
+      pos_ = static_cast<std::size_t>(p - begin);
+      double value = std::numeric_limits<double>::infinity();
+      if (!negative && accept("NaN"))
+        value = std::numeric_limits<double>::quiet_NaN();
+      else if (!accept("Infinity") && !accept("Inf"))
+        fail(start, "Invalid value.");
+      return add_number(start, negative ? -value : value, false);
+    }
+    if (!digit(p)) fail(start, "Invalid value.");
+    if (*p == '0' && digit(p + 1)) fail(static_cast<std::size_t>(p + 1 - begin), "Leading zeros are not allowed in numbers.");
+    double value = 0;
+    const auto [last, error] = std::from_chars(begin + start, end, value);
+    // from_chars also takes "1." and "1.e5", and stops before an incomplete exponent: JSON does not.
+    const char* dot = p;
+    while (digit(dot)) ++dot;
+    if (dot < last && *dot == '.' && !digit(dot + 1))
+      fail(static_cast<std::size_t>(dot + 1 - begin), "Missing fraction part in number.");
+    if (last < end && (*last == 'e' || *last == 'E')) {
+      const char* exponent = last + 1;
+      if (exponent < end && (*exponent == '+' || *exponent == '-')) ++exponent;
+      fail(static_cast<std::size_t>(exponent - begin), "Missing exponent in number.");
+    }
+    pos_ = static_cast<std::size_t>(last - begin);
+    add_number(start, value, error == std::errc::result_out_of_range);
+  }
+
+  /// A number value holds its double in `size`, and in `escaped` whether it was out of range.
+  void add_number(std::size_t offset, double value, bool out_of_range) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &value, sizeof bits);
+    add(JsonKind::number, offset, bits, out_of_range);
+  }
+
+  /// A string starting at the quote at pos_.
+  void parse_string() {
+    const std::size_t start = ++pos_;
+    bool escaped = false;
+    while (true) {
+      if (at_end()) fail(start - 1, "Missing a closing quotation mark in string.");
+      const auto c = static_cast<unsigned char>(text_[pos_]);
+      if (c == '"') break;
+      if (c < 0x20) fail(pos_, "Invalid encoding in string.");
+      if (c == '\\') {
+        escaped = true;
+        const char escape = peek_at(pos_ + 1);
+        if (escape == 'u') {
+          const std::uint32_t code = checked_hex4(pos_ + 2);
+          pos_ += 6;
+          if (code >= 0xDC00 && code < 0xE000) fail(pos_ - 6, "The surrogate pair in string is invalid.");
+          if (code >= 0xD800 && code < 0xDC00) {
+            if (peek_at(pos_) != '\\' || peek_at(pos_ + 1) != 'u') fail(pos_, "The surrogate pair in string is invalid.");
+            const std::uint32_t low = checked_hex4(pos_ + 2);
+            if (low < 0xDC00 || low >= 0xE000) fail(pos_, "The surrogate pair in string is invalid.");
+            pos_ += 6;
+          }
+          continue;
+        }
+        if (std::strchr("\"\\/bfnrt", escape) == nullptr || escape == '\0')
+          fail(pos_, "Invalid escape character in string.");
+        pos_ += 2;
+        continue;
+      }
+      ++pos_;
+    }
+    add(JsonKind::string, start, pos_ - start, escaped);
+    ++pos_;  // the closing quote
+  }
+  char peek_at(std::size_t at) const { return at < text_.size() ? text_[at] : '\0'; }
+  std::uint32_t checked_hex4(std::size_t at) const {
+    for (std::size_t k = 0; k < 4; ++k)
+      if (hex_digit(peek_at(at + k)) < 0) fail(at, "Incorrect hex digit after \\u escape in string.");
+    return hex4(text_.data() + at);
+  }
+
+  /// Opens an array or object at pos_.
+  void open(JsonKind kind) {
+    if (open_.size() + 1 > max_depth_)
+      throw LimitExceeded(nesting_error(source_, "JSON", max_depth_, pos_));
+    open_.push_back(values_.size());
+    add(kind, pos_, 0);
+    ++pos_;
+  }
+  void close() {
+    values_[open_.back()].size = values_.size();
+    open_.pop_back();
+    ++pos_;
+  }
+
+  /// An object member's key and colon; pos_ is at the key's quote.
+  void parse_key() {
+    if (peek() != '"') fail(pos_, "Missing a name for object member.");
+    parse_string();
+    skip_whitespace();
+    if (peek() != ':') fail(pos_, "Missing a colon after a name of object member.");
+    ++pos_;
+    skip_whitespace();
+  }
+
+  /// One value at pos_; returns true if it opened a container (whose contents come next).
+  bool parse_value() {
+    switch (peek()) {
+      case '{':
+        open(JsonKind::object);
+        skip_whitespace();
+        if (peek() == '}') {
+          close();
+          return false;
+        }
+        parse_key();
+        return true;
+      case '[':
+        open(JsonKind::array);
+        skip_whitespace();
+        if (peek() == ']') {
+          close();
+          return false;
+        }
+        return true;
+      case '"': parse_string(); return false;
+      case 't':
+      case 'f':
+      case 'n': {
+        const std::size_t start = pos_;
+        if (accept("true") || accept("false"))
+          add(JsonKind::boolean, start, pos_ - start);
+        else if (accept("null"))
+          add(JsonKind::null, start, 4);
+        else
+          fail(start, "Invalid value.");
+        return false;
+      }
+      default: parse_number(); return false;
+    }
+  }
+
+  void parse() {
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;  // a UTF-8 byte order mark
+    skip_whitespace();
+    if (at_end()) fail(pos_, "The document is empty.");
+    values_.reserve(std::min<std::size_t>(text_.size() / 8 + 16, std::size_t{1} << 24));
+    bool opened = parse_value();
+    while (!open_.empty()) {
+      skip_whitespace();
+      if (opened) {  // the first element or member value of a container just opened
+        opened = parse_value();
+        continue;
+      }
+      const bool object = values_[open_.back()].type() == JsonKind::object;
+      const char c = peek();
+      if (c == ',') {
+        ++pos_;
+        skip_whitespace();
+        if (object) parse_key();
+        opened = parse_value();
+      } else if (c == (object ? '}' : ']')) {
+        close();
+      } else {
+        fail(pos_, object ? "Missing a comma or '}' after an object member."
+                          : "Missing a comma or ']' after an array element.");
+      }
+    }
+    skip_whitespace();
+    if (!at_end()) fail(pos_, "The document root must not be followed by other values.");
+  }
+
+  std::string_view text_;
+  std::string source_;
+  std::uint32_t max_depth_;
+  std::size_t pos_ = 0;
+  std::vector<JsonValue> values_;
+  std::vector<std::uint64_t> open_;  // containers being filled, outermost first
+};
+
+// ---- Reading ---------------------------------------------------------------------------------
+
+/// cereal input archive over a JsonDocument. Like cereal's JSONInputArchive, it reads members in
+/// document order and searches the object when a name does not match the next member.
+class JsonReader : public cereal::InputArchive<JsonReader>, public cereal::traits::TextArchive {
+ public:
+  explicit JsonReader(const JsonDocument& document) : cereal::InputArchive<JsonReader>(this), document_(document) {
+    const JsonKind root = document_[0].type();
+    if (root != JsonKind::object && root != JsonKind::array)
+      throw CorruptFile(std::string("expected an object at the root of the document, found ") + json_kind_name(root));
+    enter(0);
+  }
+
+  void setNextName(const char* name) { next_name_ = name; }
+
+  void startNode() {
+    const std::uint64_t index = current();
+    const JsonKind kind = document_[index].type();
+    if (kind != JsonKind::object && kind != JsonKind::array)
+      throw CorruptFile(std::string("expected an object or an array, found ") + json_kind_name(kind));
+    enter(index);
+  }
+
+  void finishNode() {
+    stack_.pop_back();
+    advance();
+  }
+
+  /// The number of elements of the array being read (a SizeTag).
+  void loadSize(cereal::size_type& size) {
+    const Level& level = stack_.back();
+    if (document_[level.container].type() != JsonKind::array)
+      throw CorruptFile("expected an array, found an object");
+    size = 0;
+    for (std::uint64_t i = level.container + 1; i < document_[level.container].size; i = document_.next(i)) ++size;
+  }
+
+  /// Reads the next `count` elements of the array being read, which must be numbers, passing each
+  /// to store(index, value) as a double: the loop of a matrix's data, without cereal's per-value
+  /// dispatch.
+  template <class Store>
+  void loadNumbers(std::size_t count, Store&& store) {
+    Level& level = stack_.back();
+    const std::uint64_t last = end();
+    for (std::size_t k = 0; k < count; ++k, ++level.at) {
+      if (level.at >= last) throw CorruptFile("expected another element");
+      const JsonValue& value = document_[level.at];
+      const std::optional<double> number = value.type() == JsonKind::number ? document_.number(value) : std::nullopt;
+      if (!number) {
+        next_name_ = nullptr;
+        double ignored = 0;
+        loadValue(ignored);  // throws the error that names what was found
+      }
+      store(k, *number);
+    }
+  }
+
+  void loadValue(bool& value) {
+    const JsonValue& found = expect(JsonKind::boolean);
+    value = document_.text()[found.offset] == 't';
+    advance();
+  }
+  void loadValue(std::string& value) {
+    value = document_.string(expect(JsonKind::string));
+    advance();
+  }
+  void loadValue(std::nullptr_t&) {
+    expect(JsonKind::null);
+    advance();
+  }
+  template <class T, std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>, int> = 0>
+  void loadValue(T& value) {
+    const JsonValue& found = expect(JsonKind::number);
+    const std::optional<double> number = document_.number(found);
+    bool ok = number.has_value();
+    if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
+      if (ok) value = static_cast<T>(*number);  // a float as cereal reads it: through the double
+    } else {
+      const std::string_view token = document_.token(found);
+      const auto result = std::from_chars(token.data(), token.data() + token.size(), value);
+      ok = result.ec == std::errc() && result.ptr == token.data() + token.size();
+    }
+    if (!ok)
+      throw CorruptFile(std::string("expected ") + (std::is_floating_point_v<T> ? "a number" : "an integer") +
+                        " in range, found '" + std::string(document_.token(found)) + "'");
+    advance();
+  }
+
+ private:
+  struct Level {
+    std::uint64_t container;  // the array or object being read
+    std::uint64_t at;         // its current element, or member key; container's end when done
+  };
+
+  void enter(std::uint64_t container) { stack_.push_back({container, container + 1}); }
+  bool in_object() const { return document_[stack_.back().container].type() == JsonKind::object; }
+  std::uint64_t end() const { return document_[stack_.back().container].size; }
+
+  /// The value to read next: the member named by setNextName, if any, else the next in order.
+  std::uint64_t current() {
+    const char* name = next_name_;
+    next_name_ = nullptr;
+    Level& level = stack_.back();
+    if (name != nullptr && in_object() && !(level.at < end() && key_is(level.at, name))) {
+      std::uint64_t key = level.container + 1;
+      while (key < end() && !key_is(key, name)) key = document_.next(key + 1);
+      if (key >= end()) throw CorruptFile(std::string("expected a member named '") + name + "', which is missing");
+      level.at = key;
+    }
+    if (level.at >= end()) throw CorruptFile(in_object() ? "expected another member" : "expected another element");
+    return in_object() ? level.at + 1 : level.at;
+  }
+
+  bool key_is(std::uint64_t key, const char* name) const {
+    const JsonValue& value = document_[key];
+    if (!value.escaped) return document_.token(value) == name;
+    return document_.string(value) == name;
+  }
+
+  const JsonValue& expect(JsonKind kind) {
+    const JsonValue& value = document_[current()];
+    if (value.type() != kind)
+      throw CorruptFile(std::string("expected ") + json_kind_name(kind) + ", found " + json_kind_name(value.type()) +
+                        (value.type() == JsonKind::number || value.type() == JsonKind::string
+                             ? " '" + std::string(document_.token(value)) + "'"
+                             : std::string()));
+    return value;
+  }
+
+  void advance() {
+    Level& level = stack_.back();
+    level.at = in_object() ? document_.next(level.at + 1) : document_.next(level.at);
+  }
+
+  const JsonDocument& document_;
+  std::vector<Level> stack_;
+  const char* next_name_ = nullptr;
+};
+
+// ---- Writing ---------------------------------------------------------------------------------
+
+/// cereal output archive writing indented JSON through one buffer. The document is complete when
+/// the archive is destroyed (as with cereal's archives); a failed write sets the stream's badbit.
+class JsonWriter : public cereal::OutputArchive<JsonWriter>, public cereal::traits::TextArchive {
+ public:
+  explicit JsonWriter(std::ostream& out) : cereal::OutputArchive<JsonWriter>(this), out_(out) {
+    levels_.push_back({State::start_object, 0, 0});
+    buffer_.reserve(flush_size + 4096);
+  }
+  ~JsonWriter() noexcept {
+    try {
+      finishNode();
+      buffer_ += '\n';
+      flush();
+    } catch (...) {
+      out_.setstate(std::ios::badbit);
+    }
+  }
+  JsonWriter(const JsonWriter&) = delete;
+  JsonWriter& operator=(const JsonWriter&) = delete;
+
+  void setNextName(const char* name) { next_name_ = name; }
+  void makeArray() { levels_.back().state = State::start_array; }
+  void startNode() {
+    begin_value(true);
+    levels_.push_back({State::start_object, 0, 0});
+  }
+  void finishNode() {
+    const State state = levels_.back().state;
+    levels_.pop_back();
+    switch (state) {
+      case State::start_array: buffer_ += "[]"; break;
+      case State::start_object: buffer_ += "{}"; break;
+      case State::in_array:
+      case State::in_object:
+        newline(levels_.size());
+        buffer_ += state == State::in_array ? ']' : '}';
+        break;
+    }
+    if (buffer_.size() >= flush_size) flush();
+  }
+  /// Starts the next plain value (cereal calls it from the prologue of numbers and strings).
+  void writeName() { begin_value(false); }
+
+  void saveValue(bool value) { buffer_ += value ? "true" : "false"; }
+  void saveValue(std::nullptr_t) { buffer_ += "null"; }
+  void saveValue(const std::string& value) { quote(value); }
+  void saveValue(const char* value) { quote(value); }
+  template <class T, std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>, int> = 0>
+  void saveValue(T value) {
+    std::array<char, 64> digits{};
+    char* last = digits.data();
+    if constexpr (std::is_floating_point_v<T>) {
+      if (std::isnan(value)) {
+        buffer_ += "NaN";
+        return;
+      }
+      if (std::isinf(value)) {
+        buffer_ += value > 0 ? "Infinity" : "-Infinity";
+        return;
+      }
+      // Floats as the double they equal, as cereal writes them: every reader gets the same value.
+      using Wide = std::conditional_t<std::is_same_v<T, float>, double, T>;
+      last = std::to_chars(digits.data(), digits.data() + digits.size(), static_cast<Wide>(value)).ptr;
+      buffer_.append(digits.data(), last);
+      if (std::find_if(digits.data(), last, [](char c) { return c == '.' || c == 'e'; }) == last) buffer_ += ".0";
+    } else {
+      last = std::to_chars(digits.data(), digits.data() + digits.size(), value).ptr;
+      buffer_.append(digits.data(), last);
+    }
+    if (buffer_.size() >= flush_size) flush();
+  }
+
+ private:
+  enum class State : std::uint8_t { start_object, in_object, start_array, in_array };
+  struct Level {
+    State state;
+    std::uint32_t names;    // unnamed members so far (named value0, value1, ... as cereal does)
+    std::uint64_t written;  // elements or members so far
+  };
+  static constexpr std::size_t flush_size = std::size_t{1} << 16;
+  static constexpr std::uint64_t numbers_per_line = 8;
+
+  void newline(std::size_t depth) {
+    buffer_ += '\n';
+    buffer_.append(4 * depth, ' ');
+  }
+
+  /// Opens the enclosing container if this is its first value, then writes the separator and, in
+  /// objects, the member's name.
+  void begin_value(bool container) {
+    Level& level = levels_.back();
+    if (level.state == State::start_object) {
+      buffer_ += '{';
+      level.state = State::in_object;
+    } else if (level.state == State::start_array) {
+      buffer_ += '[';
+      level.state = State::in_array;
+    }
+    const std::uint64_t index = level.written++;
+    if (level.state == State::in_array) {
+      if (index > 0) buffer_ += ',';
+      if (container || index % numbers_per_line == 0)
+        newline(levels_.size());
+      else
+        buffer_ += ' ';
+      return;
+    }
+    if (index > 0) buffer_ += ',';
+    newline(levels_.size());
+    if (next_name_ != nullptr) {
+      quote(next_name_);
+      next_name_ = nullptr;
+    } else {
+      quote("value" + std::to_string(level.names++));
+    }
+    buffer_ += ": ";
+  }
+
+  void quote(std::string_view text) {
+    static constexpr char hex[] = "0123456789abcdef";
+    buffer_ += '"';
+    for (const char c : text) {
+      switch (c) {
+        case '"': buffer_ += "\\\""; break;
+        case '\\': buffer_ += "\\\\"; break;
+        case '\b': buffer_ += "\\b"; break;
+        case '\f': buffer_ += "\\f"; break;
+        case '\n': buffer_ += "\\n"; break;
+        case '\r': buffer_ += "\\r"; break;
+        case '\t': buffer_ += "\\t"; break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            buffer_ += "\\u00";
+            buffer_ += hex[(c >> 4) & 0xF];
+            buffer_ += hex[c & 0xF];
+          } else {
+            buffer_ += c;
+          }
+      }
+    }
+    buffer_ += '"';
+  }
+
+  void flush() {
+    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    buffer_.clear();
+  }
+
+  std::ostream& out_;
+  std::string buffer_;
+  std::vector<Level> levels_;
+  const char* next_name_ = nullptr;
+};
+
+// ---- cereal's hooks: what opens a node, and how each kind of value is written and read --------
+// (cereal calls these by argument-dependent lookup; they mirror those of its own JSON archives)
+
+/// What opens no node of its own: plain values, and cereal's wrappers.
+template <class T>
+struct is_json_leaf : std::bool_constant<std::is_arithmetic_v<T> || std::is_null_pointer_v<T>> {};
+template <class C, class Traits, class Alloc>
+struct is_json_leaf<std::basic_string<C, Traits, Alloc>> : std::true_type {};
+template <class T>
+struct is_json_leaf<cereal::NameValuePair<T>> : std::true_type {};
+template <class T>
+struct is_json_leaf<cereal::DeferredData<T>> : std::true_type {};
+template <class T>
+struct is_json_leaf<cereal::SizeTag<T>> : std::true_type {};
+
+/// Classes (all but minimally serialized types) are objects, or arrays when they write a SizeTag.
+template <class T, class Archive, template <class, class> class HasMinimal>
+inline constexpr bool json_node_v = !is_json_leaf<T>::value &&
+                                    !cereal::traits::has_minimal_base_class_serialization<T, HasMinimal, Archive>::value &&
+                                    !HasMinimal<T, Archive>::value;
+template <class T>
+inline constexpr bool writes_node_v = json_node_v<T, JsonWriter, cereal::traits::has_minimal_output_serialization>;
+template <class T>
+inline constexpr bool reads_node_v = json_node_v<T, JsonReader, cereal::traits::has_minimal_input_serialization>;
+
+template <class T, std::enable_if_t<writes_node_v<T>, int> = 0>
+void prologue(JsonWriter& ar, const T&) {
+  ar.startNode();
+}
+template <class T, std::enable_if_t<writes_node_v<T>, int> = 0>
+void epilogue(JsonWriter& ar, const T&) {
+  ar.finishNode();
+}
+template <class T, std::enable_if_t<reads_node_v<T>, int> = 0>
+void prologue(JsonReader& ar, const T&) {
+  ar.startNode();
+}
+template <class T, std::enable_if_t<reads_node_v<T>, int> = 0>
+void epilogue(JsonReader& ar, const T&) {
+  ar.finishNode();
+}
+
+// Names and deferred data open nothing; a SizeTag makes the current node an array.
+template <class Archive, class T, std::enable_if_t<std::is_same_v<Archive, JsonWriter> || std::is_same_v<Archive, JsonReader>, int> = 0>
+void prologue(Archive&, const cereal::NameValuePair<T>&) {}
+template <class Archive, class T, std::enable_if_t<std::is_same_v<Archive, JsonWriter> || std::is_same_v<Archive, JsonReader>, int> = 0>
+void epilogue(Archive&, const cereal::NameValuePair<T>&) {}
+template <class Archive, class T, std::enable_if_t<std::is_same_v<Archive, JsonWriter> || std::is_same_v<Archive, JsonReader>, int> = 0>
+void prologue(Archive&, const cereal::DeferredData<T>&) {}
+template <class Archive, class T, std::enable_if_t<std::is_same_v<Archive, JsonWriter> || std::is_same_v<Archive, JsonReader>, int> = 0>
+void epilogue(Archive&, const cereal::DeferredData<T>&) {}
+template <class T>
+void prologue(JsonWriter& ar, const cereal::SizeTag<T>&) {
+  ar.makeArray();
+}
+template <class T>
+void prologue(JsonReader&, const cereal::SizeTag<T>&) {}
+template <class Archive, class T, std::enable_if_t<std::is_same_v<Archive, JsonWriter> || std::is_same_v<Archive, JsonReader>, int> = 0>
+void epilogue(Archive&, const cereal::SizeTag<T>&) {}
+
+// Plain values: a writer starts each one (separator and name); a reader finds it when loading it.
+template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+void prologue(JsonWriter& ar, const T&) {
+  ar.writeName();
+}
+template <class C, class Traits, class Alloc>
+void prologue(JsonWriter& ar, const std::basic_string<C, Traits, Alloc>&) {
+  ar.writeName();
+}
+inline void prologue(JsonWriter& ar, const std::nullptr_t&) { ar.writeName(); }
+
+template <class T>
+void CEREAL_SAVE_FUNCTION_NAME(JsonWriter& ar, const cereal::NameValuePair<T>& field) {
+  ar.setNextName(field.name);
+  ar(field.value);
+}
+template <class T>
+void CEREAL_LOAD_FUNCTION_NAME(JsonReader& ar, cereal::NameValuePair<T>& field) {
+  ar.setNextName(field.name);
+  ar(field.value);
+}
+template <class T>
+void CEREAL_SAVE_FUNCTION_NAME(JsonWriter&, const cereal::SizeTag<T>&) {}
+template <class T>
+void CEREAL_LOAD_FUNCTION_NAME(JsonReader& ar, cereal::SizeTag<T>& tag) {
+  ar.loadSize(tag.size);
+}
+template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+void CEREAL_SAVE_FUNCTION_NAME(JsonWriter& ar, const T& value) {
+  ar.saveValue(value);
+}
+template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+void CEREAL_LOAD_FUNCTION_NAME(JsonReader& ar, T& value) {
+  ar.loadValue(value);
+}
+template <class Traits, class Alloc>
+void CEREAL_SAVE_FUNCTION_NAME(JsonWriter& ar, const std::basic_string<char, Traits, Alloc>& value) {
+  ar.saveValue(std::string(value));
+}
+template <class Traits, class Alloc>
+void CEREAL_LOAD_FUNCTION_NAME(JsonReader& ar, std::basic_string<char, Traits, Alloc>& value) {
+  std::string loaded;
+  ar.loadValue(loaded);
+  value.assign(loaded.data(), loaded.size());
+}
+inline void CEREAL_SAVE_FUNCTION_NAME(JsonWriter& ar, const std::nullptr_t& value) { ar.saveValue(value); }
+inline void CEREAL_LOAD_FUNCTION_NAME(JsonReader& ar, std::nullptr_t& value) { ar.loadValue(value); }
+
+}  // namespace mlpersist::detail
+
+CEREAL_REGISTER_ARCHIVE(mlpersist::detail::JsonWriter)
+CEREAL_REGISTER_ARCHIVE(mlpersist::detail::JsonReader)
+CEREAL_SETUP_ARCHIVE_TRAITS(mlpersist::detail::JsonReader, mlpersist::detail::JsonWriter)
