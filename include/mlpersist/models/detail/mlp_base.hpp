@@ -124,9 +124,13 @@ class MLPBase : public WithFeatureNames<Derived> {
   /// The network's outputs (after the output activation) for each row of X.
   Matrix<T> forward(const Eigen::Ref<const Matrix<T>>& X) const {
     detail::check_features(Derived::type_name(), n_features_in(), X.cols());
-    Matrix<T> a = X;
+    Matrix<T> a;  // the previous layer's activations; the first layer reads X in place
     for (std::size_t i = 0; i < coefs_.size(); ++i) {
-      Matrix<T> z = a * coefs_[i].view();
+      Matrix<T> z(X.rows(), coefs_[i].cols());
+      if (i == 0)
+        z.noalias() = X * coefs_[i].view();
+      else
+        z.noalias() = a * coefs_[i].view();
       z.rowwise() += intercepts_[i].view().transpose();
       activate_layer(i, z);
       a.swap(z);
