@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Prints the Markdown comparison of mlpersist and scikit-learn from the two benchmarks' JSON.
 
-    fit_predict_table.py MLPERSIST_JSON SKLEARN_JSON [CMAKE_CACHE]
+    fit_predict_table.py MLPERSIST_JSON SKLEARN_JSON [CMAKE_CACHE [OPENBLAS_JSON]]
 
 MLPERSIST_JSON is Google Benchmark's output of bench_fit_predict (run with
 --benchmark_report_aggregates_only, so only aggregates are in it); SKLEARN_JSON is
-sklearn_fit_predict.py's. Operations match by name.
+sklearn_fit_predict.py's; OPENBLAS_JSON, if given, is bench_fit_predict_openblas's (Eigen's
+products through OpenBLAS), whose rows are added with their names marked. Operations match by name.
 """
 import json
 import os
@@ -63,8 +64,17 @@ def compiler(cmake_cache):
     return f"{entries.get('CMAKE_CXX_COMPILER', 'unknown')} {flags}"
 
 
-def main(mlpersist_json, sklearn_json, cmake_cache=None):
-    context, ours = mlpersist_medians(mlpersist_json)
+OPENBLAS_MARK = " (EIGEN_USE_BLAS, OpenBLAS)"
+
+
+def main(mlpersist_json, sklearn_json, cmake_cache=None, openblas_json=None):
+    context, eigen = mlpersist_medians(mlpersist_json)
+    openblas = mlpersist_medians(openblas_json)[1] if openblas_json else {}
+    ours = {}  # each OpenBLAS row right after the row it varies
+    for name, result in eigen.items():
+        ours[name] = result
+        if name in openblas:
+            ours[name + OPENBLAS_MARK] = openblas[name]
     with open(sklearn_json) as f:
         sklearn = json.load(f)
     theirs = sklearn["results"]
@@ -73,7 +83,7 @@ def main(mlpersist_json, sklearn_json, cmake_cache=None):
           "| mlpersist rows/s | scikit-learn rows/s | iterations (mlpersist / sklearn) |")
     print("|---|--:|--:|--:|--:|--:|--:|")
     for name, (seconds, rows_per_s, n_iter) in ours.items():
-        other = theirs.get(name)
+        other = theirs.get(name.replace(OPENBLAS_MARK, ""))
         if other is None:
             print(f"| {name} | {duration(seconds)} | (not run) | | {rate(rows_per_s)} | | |")
             continue
@@ -93,6 +103,6 @@ def main(mlpersist_json, sklearn_json, cmake_cache=None):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (3, 4):
+    if len(sys.argv) not in (3, 4, 5):
         sys.exit(__doc__)
     main(*sys.argv[1:])

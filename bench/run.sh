@@ -3,13 +3,14 @@
 #   - save and load speed of each mlpersist format against memcpy, raw write()/read() and Python's
 #     pickle, joblib, numpy, torch, h5py and json, for MLP and linear models of 1e5 to 5e7 parameters
 #     (bench_persistence and python_peers.py), as README.md and throughput.png;
-#   - fit and predict time against scikit-learn (bench_fit_predict), appended to README.md;
+#   - fit and predict time against scikit-learn (bench_fit_predict), appended to README.md, with the
+#     predictions also timed with Eigen's products handed to OpenBLAS (bench_fit_predict_openblas);
 #   - the compile time of examples/quickstart.cpp, and a description of the machine.
 #
 #   bash bench/run.sh            # about 10 minutes on 2 cores, build included
 #
 # Installs what it needs with apt-get (Debian packages only). Benchmarks are noisy: run it on an
-# otherwise idle machine. Raw results: docs/performance/{persistence,peers,fit_predict,sklearn}.json.
+# otherwise idle machine. Raw results: docs/performance/{persistence,peers,fit_predict,fit_predict_openblas,sklearn}.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -18,16 +19,17 @@ out=docs/performance
 work=$(mktemp -d "${TMPDIR:-/tmp}/mlpersist-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# OpenBLAS gives numpy (and so scikit-learn) an optimised BLAS, as the comparison requires.
+# OpenBLAS gives numpy (and so scikit-learn) an optimised BLAS, as the comparison requires; its
+# development files let bench_fit_predict_openblas link it too.
 bash scripts/install-deps.sh libbenchmark-dev python3-numpy python3-sklearn python3-joblib python3-torch \
-  python3-h5py python3-matplotlib python3-threadpoolctl libopenblas0-pthread
+  python3-h5py python3-matplotlib python3-threadpoolctl libopenblas0-pthread libopenblas-dev
 mkdir -p "$out"
 
 # -march=native: a header-only library is compiled with its user's flags, and OpenBLAS, which numpy
 # uses, picks this CPU's instructions (AVX2, FMA) at run time too.
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS=-march=native -DMLPERSIST_BUILD_BENCHMARKS=ON \
   -DMLPERSIST_BUILD_TESTS=OFF -DMLPERSIST_BUILD_EXAMPLES=OFF > /dev/null  # errors still reach stderr
-cmake --build "$build" --target bench_persistence bench_fit_predict -j"$(nproc)"
+cmake --build "$build" --target bench_persistence bench_fit_predict bench_fit_predict_openblas -j"$(nproc)"
 
 echo "== compile time of examples/quickstart.cpp (3 runs each)"
 compile_times() {  # prints "median_seconds peak_MiB" for one g++ command line
@@ -54,6 +56,9 @@ echo "== Python peers"
 echo "== fit and predict, single-threaded on both sides"
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$build/bench/bench_fit_predict" --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true --benchmark_out="$out/fit_predict.json" --benchmark_out_format=json
+OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$build/bench/bench_fit_predict_openblas" --benchmark_filter=predict \
+  --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_out="$out/fit_predict_openblas.json" \
+  --benchmark_out_format=json
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/sklearn_fit_predict.py --out "$out/sklearn.json"
 
 # The machine, and the compile times, as tables at the end of the report.
@@ -95,6 +100,7 @@ EOF
   echo
   echo "## Fit and predict against scikit-learn"
   echo
-  /usr/bin/python3 bench/fit_predict_table.py "$out/fit_predict.json" "$out/sklearn.json" "$build/CMakeCache.txt"
+  /usr/bin/python3 bench/fit_predict_table.py "$out/fit_predict.json" "$out/sklearn.json" "$build/CMakeCache.txt" \
+    "$out/fit_predict_openblas.json"
 } > "$out/README.md"
 echo "Wrote $out/README.md and $out/throughput.png in $((SECONDS - start)) s"

@@ -6,8 +6,8 @@
 # benchmarks, so they keep compiling. Ends with CTest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# reference check, benchmarks, fuzzing and ThreadSanitizer
-bash scripts/install-deps.sh python3-sklearn python3-numpy libbenchmark-dev clang-14 libclang-rt-14-dev
+# reference check, benchmarks (OpenBLAS for the EIGEN_USE_BLAS variant), fuzzing and ThreadSanitizer
+bash scripts/install-deps.sh python3-sklearn python3-numpy libbenchmark-dev libopenblas-dev clang-14 libclang-rt-14-dev
 # -O1 with line tables only: half the compile time of -O2 -g for these template-heavy tests, and the
 # sanitizers' reports still name file and line.
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
