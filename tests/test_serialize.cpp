@@ -106,6 +106,26 @@ user::Probe make_probe() {
   return p;
 }
 
+/// Every field of q equals p's (NaN as "is NaN", -0.0 as -0.0).
+void check_same_probe(const user::Probe& q, const user::Probe& p) {
+  CHECK(std::memcmp(&q.d, &p.d, sizeof p.d) == 0);
+  CHECK(std::signbit(q.f));
+  CHECK(q.f == 0.0f);
+  CHECK(q.i == p.i);
+  CHECK(q.b == p.b);
+  CHECK(q.text == p.text);
+  CHECK(q.names == p.names);
+  CHECK(q.sizes == p.sizes);
+  CHECK(q.seed == p.seed);
+  CHECK(same_values(q.md, p.md));
+  CHECK(same_values(q.mf, p.mf));
+  CHECK(same_values(q.row_major, p.row_major));
+  CHECK(q.labels == p.labels);
+  REQUIRE(q.layers.size() == 2);
+  CHECK(q.layers[0] == p.layers[0]);
+  CHECK(q.layers[1].size() == 0);
+}
+
 }  // namespace
 
 TEST_CASE("a user-defined type round-trips every field kind and special float in every format", "[serialize]") {
@@ -115,22 +135,7 @@ TEST_CASE("a user-defined type round-trips every field kind and special float in
     std::stringstream buffer;
     mlpersist::save(p, buffer, format);
     const auto q = mlpersist::load<user::Probe>(buffer, format);
-    CHECK(std::memcmp(&q.d, &p.d, sizeof p.d) == 0);
-    CHECK(std::signbit(q.f));
-    CHECK(q.f == 0.0f);
-    CHECK(q.i == p.i);
-    CHECK(q.b == p.b);
-    CHECK(q.text == p.text);
-    CHECK(q.names == p.names);
-    CHECK(q.sizes == p.sizes);
-    CHECK(q.seed == p.seed);
-    CHECK(same_values(q.md, p.md));
-    CHECK(same_values(q.mf, p.mf));
-    CHECK(same_values(q.row_major, p.row_major));
-    CHECK(q.labels == p.labels);
-    REQUIRE(q.layers.size() == 2);
-    CHECK(q.layers[0] == p.layers[0]);
-    CHECK(q.layers[1].size() == 0);
+    check_same_probe(q, p);
     if (format == mlpersist::Format::binary) CHECK(test::same_bits(q.md, p.md));  // NaN payload too
   }
 }
@@ -202,18 +207,6 @@ TEST_CASE("containers 1 and 2 are checksummed with the standard CRC-32 (zlib's)"
 
 TEST_CASE("mlpersist's JSON archives and cereal's read each other's documents", "[serialize]") {
   const user::Probe p = make_probe();
-  auto check = [&](const user::Probe& q) {
-    CHECK(q.d == p.d);
-    CHECK(std::signbit(q.f));
-    CHECK(q.i == p.i);
-    CHECK(q.text == p.text);
-    CHECK(q.names == p.names);
-    CHECK(q.sizes == p.sizes);
-    CHECK(q.seed == p.seed);
-    CHECK(same_values(q.md, p.md));
-    CHECK(same_values(q.mf, p.mf));
-    CHECK(q.labels == p.labels);
-  };
   std::stringstream ours;
   {
     mlpersist::detail::JsonWriter ar(ours);
@@ -224,7 +217,7 @@ TEST_CASE("mlpersist's JSON archives and cereal's read each other's documents", 
     cereal::JSONInputArchive ar(ours);
     ar(cereal::make_nvp("probe", read_by_cereal));
   }
-  check(read_by_cereal);
+  check_same_probe(read_by_cereal, p);
 
   std::stringstream theirs;
   {
@@ -236,7 +229,7 @@ TEST_CASE("mlpersist's JSON archives and cereal's read each other's documents", 
   mlpersist::detail::JsonReader ar(document);
   user::Probe read_by_mlpersist;
   ar(cereal::make_nvp("probe", read_by_mlpersist));
-  check(read_by_mlpersist);
+  check_same_probe(read_by_mlpersist, p);
 }
 
 TEST_CASE("the JSON parser refuses malformed text with the byte offset and the reason", "[serialize]") {
