@@ -5,6 +5,7 @@
 #include <mlpersist/mlpersist.hpp>
 
 #include <catch2/catch.hpp>
+#include <cereal/archives/xml.hpp>
 
 #include <cmath>
 #include <limits>
@@ -205,31 +206,150 @@ TEST_CASE("containers 1 and 2 are checksummed with the standard CRC-32 (zlib's)"
   CHECK(pieces.value() == whole.value());
 }
 
+/// The Probe `p` as Writer writes it.
+template <class Writer>
+std::string written_by(const user::Probe& p) {
+  std::stringstream out;
+  {
+    Writer ar(out);
+    ar(cereal::make_nvp("probe", p));
+  }
+  return out.str();
+}
+
+/// A Probe read by Reader (constructed from `input`, a stream or a parsed document).
+template <class Reader, class Input>
+user::Probe read_by(Input& input) {
+  Reader ar(input);
+  user::Probe q;
+  ar(cereal::make_nvp("probe", q));
+  return q;
+}
+
+/// d + i, read from `text` as the fields "d" (a double) and "i" (an int32) by Reader.
+template <class Document, class Reader>
+double d_plus_i(const std::string& text) {
+  const Document document(text, "t", 64);
+  Reader ar(document);
+  double d = 0;
+  std::int32_t i = 0;
+  ar(cereal::make_nvp("d", d), cereal::make_nvp("i", i));
+  return d + i;
+}
+
 TEST_CASE("mlpersist's JSON archives and cereal's read each other's documents", "[serialize]") {
   const user::Probe p = make_probe();
-  std::stringstream ours;
-  {
-    mlpersist::detail::JsonWriter ar(ours);
-    ar(cereal::make_nvp("probe", p));
-  }
-  user::Probe read_by_cereal;
-  {
-    cereal::JSONInputArchive ar(ours);
-    ar(cereal::make_nvp("probe", read_by_cereal));
-  }
-  check_same_probe(read_by_cereal, p);
+  std::istringstream ours(written_by<mlpersist::detail::JsonWriter>(p));
+  check_same_probe(read_by<cereal::JSONInputArchive>(ours), p);
 
-  std::stringstream theirs;
-  {
-    cereal::JSONOutputArchive ar(theirs);
-    ar(cereal::make_nvp("probe", p));
+  const std::string theirs = written_by<cereal::JSONOutputArchive>(p);
+  const mlpersist::detail::JsonDocument document(theirs, "cereal's", 64);
+  check_same_probe(read_by<mlpersist::detail::JsonReader>(document), p);
+}
+
+TEST_CASE("mlpersist's XML archives write cereal's documents byte for byte, and each reads the other's", "[serialize]") {
+  const user::Probe p = make_probe();
+  const std::string ours = written_by<mlpersist::detail::XmlWriter>(p);
+  const std::string theirs = written_by<cereal::XMLOutputArchive>(p);
+  CHECK(ours == theirs);
+
+  std::istringstream ours_in(ours);
+  check_same_probe(read_by<cereal::XMLInputArchive>(ours_in), p);
+  const mlpersist::detail::XmlDocument document(theirs, "cereal's", 64);
+  check_same_probe(read_by<mlpersist::detail::XmlReader>(document), p);
+}
+
+TEST_CASE("XML text with outer whitespace is marked xml:space=\"preserve\" and kept", "[serialize]") {
+  user::Probe p;
+  p.text = "  two spaces, and a tab\t";
+  p.names = {" ", "\nline"};
+  std::stringstream buffer;
+  mlpersist::save(p, buffer, mlpersist::Format::xml);
+  CHECK(buffer.str().find("<text xml:space=\"preserve\">  two spaces, and a tab\t</text>") != std::string::npos);
+  const auto q = mlpersist::load<user::Probe>(buffer, mlpersist::Format::xml);
+  CHECK(q.text == p.text);  // cereal's reader trims it
+  CHECK(q.names == p.names);
+}
+
+TEST_CASE("large XML arrays, converted on two threads, load exactly and report the first error in the file", "[serialize]") {
+  // Files of 8 MiB or more get a second thread, which converts the second half of each large array.
+  user::Probe p;
+  p.md = mlpersist::Matrix<double>::Random(600, 500);
+  std::stringstream buffer;
+  mlpersist::save(p, buffer, mlpersist::Format::xml);
+  const std::string xml = buffer.str();
+  REQUIRE(xml.size() >= mlpersist::detail::background_min_bytes);
+  auto load = [](const std::string& bytes) {
+    std::istringstream in(bytes);
+    return mlpersist::load<user::Probe>(in, mlpersist::Format::xml);
+  };
+  CHECK(same_values(load(xml).md, p.md));
+
+  // The elements at a quarter and at three quarters of md's data (the first of each name is md's).
+  auto replace_text = [](std::string bytes, const std::string& element, const std::string& text) {
+    const std::size_t open = bytes.find("<" + element + ">") + element.size() + 2;
+    return bytes.replace(open, bytes.find("</" + element + ">", open) - open, text);
+  };
+  using Catch::Matchers::Contains;
+  const std::string late = replace_text(xml, "value225000", "x1");
+  CHECK_THROWS_AS(load(late), mlpersist::CorruptFile);
+  CHECK_THROWS_WITH(load(late), Contains("found 'x1'") && Contains("model.md"));
+  CHECK_THROWS_WITH(load(replace_text(late, "value75000", "y1")), Contains("found 'y1'"));
+  CHECK_THROWS_WITH(load(replace_text(xml, "value225000", "<a/>")),
+                    Contains("expected text in <value225000>, found elements"));
+}
+
+TEST_CASE("the XML parser refuses malformed text with the byte offset and the reason", "[serialize]") {
+  const std::pair<std::string, std::string> cases[] = {
+      {"", "at byte offset 0: the document is empty"},
+      {"x", "at byte offset 0: expected the root element"},
+      {"<a>", "at byte offset 3: unterminated element <a>"},
+      {"<a></b>", "at byte offset 3: expected </a>, found </b>"},
+      {"<a><b></a>", "at byte offset 6: expected </b>, found </a>"},
+      {"< a/>", "at byte offset 1: expected an element name after '<'"},
+      {"<a x=1/>", "at byte offset 5: expected a quoted attribute value"},
+      {"<a x='1/>", "at byte offset 5: unterminated attribute value"},
+      {"<a b='1'c='2'/>", "at byte offset 8: expected whitespace, '>' or '/>' in the start tag of <a>"},
+      {"<a>1 &amp 2</a>", "at byte offset 5: unterminated reference ('&' must be written &amp;)"},
+      {"<a>&nbsp;</a>", "at byte offset 3: unknown reference '&nbsp;'"},
+      {"<a>&#0;</a>", "at byte offset 3: unknown reference '&#0;'"},
+      {"<a>&#xD800;</a>", "at byte offset 3: unknown reference '&#xD800;'"},
+      {"<a>x<b/></a>", "at byte offset 4: text mixed with elements in <a>"},
+      {"<a><b/>x</a>", "at byte offset 7: text mixed with elements in <a>"},
+      {"<a/><b/>", "at byte offset 4: the root element must not be followed by other content"},
+      {"<!DOCTYPE a><a/>", "at byte offset 0: DOCTYPE and other declarations are not allowed in mlpersist files"},
+      {"<a><![CDATA[x]]></a>", "at byte offset 3: CDATA sections are not used in mlpersist files"},
+      {"<a><!-- x </a>", "at byte offset 3: unterminated comment"},
+      {std::string("<a>\0</a>", 8), "at byte offset 3: NUL character"},
+  };
+  for (const auto& [text, expected] : cases) {
+    INFO(text);
+    CHECK_THROWS_AS(mlpersist::detail::XmlDocument(text, "t", 64), mlpersist::CorruptFile);
+    CHECK_THROWS_WITH(mlpersist::detail::XmlDocument(text, "t", 64), "t: malformed XML " + expected);
   }
-  const std::string text = theirs.str();
-  const mlpersist::detail::JsonDocument document(text, "cereal's", 64);
-  mlpersist::detail::JsonReader ar(document);
-  user::Probe read_by_mlpersist;
-  ar(cereal::make_nvp("probe", read_by_mlpersist));
-  check_same_probe(read_by_mlpersist, p);
+  // What XML allows parses: a declaration, comments, both quotes, references decoded to UTF-8, and
+  // text trimmed unless xml:space="preserve".
+  const std::string text =
+      "\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<!-- c -->\n<a x=\"&lt;\" y='2'>"
+      "<b>&#65;&#x42;&amp;&#xe9; </b><!-- c --><c xml:space='preserve'> \n</c><d/></a>\n<!-- c -->\n";
+  const mlpersist::detail::XmlDocument document(text, "t", 64);
+  REQUIRE(document.size() == 4);
+  CHECK(document.name(document[0]) == "a");
+  CHECK(document.text(document[1]) == "AB&\xc3\xa9");
+  CHECK(document.text(document[2]) == " \n");
+  CHECK(document[3].end == 4);
+}
+
+TEST_CASE("XML values of the wrong kind or range name what was expected and found", "[serialize]") {
+  const auto load_probe = d_plus_i<mlpersist::detail::XmlDocument, mlpersist::detail::XmlReader>;
+  CHECK(load_probe("<cereal><i>-7</i><d> 0.5 </d></cereal>") == -6.5);  // found by name, in any order
+  CHECK_THROWS_WITH(load_probe("<cereal><d>0.5x</d><i>1</i></cereal>"), "expected a number in range, found '0.5x'");
+  CHECK_THROWS_WITH(load_probe("<cereal><d>0.5</d><i>1.5</i></cereal>"), "expected an integer in range, found '1.5'");
+  CHECK_THROWS_WITH(load_probe("<cereal><d>0.5</d><i>3000000000</i></cereal>"),
+                    "expected an integer in range, found '3000000000'");
+  CHECK_THROWS_WITH(load_probe("<cereal><d>1e999</d><i>1</i></cereal>"), "expected a number in range, found '1e999'");
+  CHECK_THROWS_WITH(load_probe("<cereal><d>0.5</d></cereal>"), "expected an element <i>, which is missing");
+  CHECK_THROWS_WITH(load_probe("<cereal><d><x/></d><i>1</i></cereal>"), "expected text in <d>, found elements");
 }
 
 TEST_CASE("the JSON parser refuses malformed text with the byte offset and the reason", "[serialize]") {
@@ -265,14 +385,7 @@ TEST_CASE("the JSON parser refuses malformed text with the byte offset and the r
 }
 
 TEST_CASE("JSON values of the wrong kind or range name what was expected and found", "[serialize]") {
-  auto load_probe = [](const std::string& text) {
-    const mlpersist::detail::JsonDocument document(text, "t", 64);
-    mlpersist::detail::JsonReader ar(document);
-    double d = 0;
-    std::int32_t i = 0;
-    ar(cereal::make_nvp("d", d), cereal::make_nvp("i", i));
-    return d + i;
-  };
+  const auto load_probe = d_plus_i<mlpersist::detail::JsonDocument, mlpersist::detail::JsonReader>;
   CHECK(load_probe("{\"i\": -7, \"d\": 0.5}") == -6.5);  // members found by name, in any order
   CHECK_THROWS_WITH(load_probe("{\"d\": \"0.5\", \"i\": 1}"), "expected a number, found a string '0.5'");
   CHECK_THROWS_WITH(load_probe("{\"d\": 0.5, \"i\": 1.5}"), "expected an integer in range, found '1.5'");

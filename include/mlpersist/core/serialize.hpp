@@ -15,6 +15,7 @@
 #include "mlpersist/core/detail/archives.hpp"
 #include "mlpersist/core/detail/background.hpp"
 #include "mlpersist/core/detail/huge_pages.hpp"
+#include "mlpersist/core/detail/text.hpp"
 #include "mlpersist/core/errors.hpp"
 #include "mlpersist/core/parameter.hpp"
 #include "mlpersist/core/types.hpp"
@@ -174,40 +175,6 @@ constexpr std::uint64_t file_bytes(std::uint64_t binary_bytes) {
   return is_binary_archive_v<Archive> ? binary_bytes : 1;  // a text element is at least one character
 }
 
-// ---- Numbers as text (XML) -------------------------------------------------------------------
-
-template <class T>
-std::string to_text(T value) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return value ? "true" : "false";
-  } else {
-    std::array<char, 64> buffer{};
-    const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-    return std::string(buffer.data(), result.ptr);
-  }
-}
-
-template <class T>
-T from_text(const std::string& text) {
-  if constexpr (std::is_same_v<T, bool>) {
-    if (text == "true") return true;
-    if (text == "false") return false;
-    throw CorruptFile("expected true or false, found '" + text + "'");
-  } else {
-    T value{};
-    const char* first = text.data();
-    const char* last = first + text.size();
-    if (first != last && *first == '+') ++first;  // from_chars rejects a leading '+'
-    const auto result = std::from_chars(first, last, value);
-    if (result.ec != std::errc() || result.ptr != last || first == last) {
-      throw CorruptFile(std::string("expected ") +
-                        (std::is_floating_point_v<T> ? "a number" : "an integer") + " in range, found '" +
-                        text + "'");
-    }
-    return value;
-  }
-}
-
 // ---- One value, named (inside objects) or not (inside arrays) ----------------------------------
 
 template <class Archive, class T>
@@ -220,7 +187,9 @@ void emit(Archive& ar, const char* name, T&& value) {
 
 template <class Archive, class T>
 void number(Archive& ar, const char* name, T& value) {
-  if constexpr (is_xml_archive_v<Archive>) {
+  if constexpr (is_cereal_xml_archive_v<Archive>) {
+    // cereal's own XML archive writes numbers with 17 digits and reads them leniently; through
+    // text they are as exact and strict as in mlpersist's archives.
     if constexpr (is_loading_v<Archive>) {
       std::string text;
       emit(ar, name, text);
@@ -447,16 +416,16 @@ struct MatrixIO {
                           std::to_string(shape.count) + " values but the data array has " + std::to_string(size));
       check_count(shape.count, 1, sizeof(Scalar));
       matrix.resize(shape.rows, shape.cols);
-      if constexpr (std::is_same_v<Archive, JsonReader> && std::is_floating_point_v<Scalar>) {
-        Eigen::Index i = 0;
-        Eigen::Index j = 0;
-        ar.loadNumbers(static_cast<std::size_t>(shape.count), [&](std::size_t, double value) {
-          matrix(i, j) = static_cast<Scalar>(value);
-          if (++j == shape.cols) {
-            j = 0;
-            ++i;
-          }
-        });
+      if constexpr ((std::is_same_v<Archive, JsonReader> || std::is_same_v<Archive, XmlReader>) &&
+                    std::is_floating_point_v<Scalar>) {
+        // The text holds the data row by row: read in place where that is the matrix's own layout.
+        if (shape.rows == 1 || shape.cols == 1 || (Options & Eigen::RowMajor) != 0) {
+          ar.loadNumbers(matrix.data(), static_cast<std::size_t>(shape.count));
+        } else {
+          Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> by_rows(shape.rows, shape.cols);
+          ar.loadNumbers(by_rows.data(), static_cast<std::size_t>(shape.count));
+          matrix = by_rows;
+        }
       } else {
         for (Eigen::Index i = 0; i < shape.rows; ++i)
           for (Eigen::Index j = 0; j < shape.cols; ++j) number(ar, nullptr, matrix(i, j));

@@ -122,7 +122,7 @@ void write_model(const Model& model, std::ostream& out, Format format, const Sav
       break;
     }
     case Format::xml: {
-      cereal::XMLOutputArchive ar(out);
+      XmlWriter ar(out);
       write_body(ar);
       break;
     }
@@ -189,19 +189,27 @@ inline void check_checksum(std::string_view file, std::uint32_t container, std::
   check_checksum(checksum, stored, source);
 }
 
-/// Runs read(archive) over `input`, which holds `size` bytes (for JSON, over `json`, the document
-/// parsed from it); every failure becomes an mlpersist error that names the source, the format, and
-/// where in the file it happened. A binary input starts at file offset binary_header_size, in a file
-/// of the given container version.
+/// What an archive reads besides its bytes: a binary load's background checker, or the mapping its
+/// Parameters are bound to; a text file's parsed document.
+struct ArchiveExtras {
+  Background* background = nullptr;
+  const MappedInput* mapped = nullptr;
+  const JsonDocument* json = nullptr;
+  const XmlDocument* xml = nullptr;
+};
+
+/// Runs read(archive) over `input`, which holds `size` bytes (text: over the document parsed from
+/// them); every failure becomes an mlpersist error that names the source, the format, and where in
+/// the file it happened. A binary input starts at file offset binary_header_size, in a file of the
+/// given container version.
 template <class Reader>
 void parse_archive(std::streambuf& input, std::uint64_t size, Format format, std::uint32_t container,
                    const std::string& source, const LoadOptions& options, Reader&& read,
-                   Background* background = nullptr, const MappedInput* mapped = nullptr,
-                   const JsonDocument* json = nullptr) {
+                   const ArchiveExtras& extras = {}) {
   LoadContext context;
   context.max_bytes = options.max_bytes;
-  context.background = background;
-  context.mapped = mapped;
+  context.background = extras.background;
+  context.mapped = extras.mapped;
   context.input_size = size;
   context.container_version = container;
   context.input_origin = binary_header_size;
@@ -232,13 +240,14 @@ void parse_archive(std::streambuf& input, std::uint64_t size, Format format, std
         break;
       }
       case Format::json: {
-        if (json == nullptr) throw std::logic_error("parse_archive: JSON needs its parsed document");
-        JsonReader ar(*json);
+        if (extras.json == nullptr) throw std::logic_error("parse_archive: JSON needs its parsed document");
+        JsonReader ar(*extras.json);
         read(ar);
         break;
       }
       case Format::xml: {
-        cereal::XMLInputArchive ar(in);
+        if (extras.xml == nullptr) throw std::logic_error("parse_archive: XML needs its parsed document");
+        XmlReader ar(*extras.xml, extras.background);
         read(ar);
         break;
       }
@@ -265,11 +274,14 @@ void read_archive(std::string_view bytes, Format format, const std::string& sour
     content = bytes.substr(binary_header_size, trailer.payload_size);
   }
   std::optional<JsonDocument> json;
-  if (format == Format::json) json.emplace(parse_json(bytes, source, options.max_depth));
-  if (format == Format::xml) check_xml(bytes, source, options.max_depth);
+  std::optional<XmlDocument> xml;
+  std::optional<Background> background;  // XML converts large arrays of numbers on two threads
+  ArchiveExtras extras;
+  if (format == Format::xml && bytes.size() >= background_min_bytes) extras.background = &background.emplace();
+  if (format == Format::json) extras.json = &json.emplace(parse_json(bytes, source, options.max_depth));
+  if (format == Format::xml) extras.xml = &xml.emplace(parse_xml(bytes, source, options.max_depth));
   MemoryBuffer buffer(content.data(), content.size());
-  parse_archive(buffer, content.size(), format, container, source, options, read, nullptr, nullptr,
-                json ? &*json : nullptr);
+  parse_archive(buffer, content.size(), format, container, source, options, read, extras);
 }
 
 #ifdef MLPERSIST_DETAIL_POSIX
@@ -298,9 +310,10 @@ void read_binary_file(const InputFile& file, const std::string& source, const Lo
     checksum.update(trailer_bytes.data(), sizeof(std::uint64_t));  // the payload length
     check_checksum(checksum, trailer.checksum, source);
   };
+  ArchiveExtras extras;
+  if (background) extras.background = &*background;
   try {
-    parse_archive(input, trailer.payload_size, Format::binary, container, source, options, read,
-                  background ? &*background : nullptr);
+    parse_archive(input, trailer.payload_size, Format::binary, container, source, options, read, extras);
   } catch (const Error&) {
     check_the_rest();
     throw;
@@ -387,7 +400,9 @@ void read_mapped_file(const std::filesystem::path& path, const MapOptions& optio
                       "flag at byte offset 12 is " + std::to_string(order) + "); load it instead");
   const MappedInput mapped{payload.data(), file, options.check_data};
   MemoryBuffer buffer(payload.data(), payload.size());
-  parse_archive(buffer, payload.size(), Format::binary, container, source, options, read, nullptr, &mapped);
+  ArchiveExtras extras;
+  extras.mapped = &mapped;
+  parse_archive(buffer, payload.size(), Format::binary, container, source, options, read, extras);
 }
 #endif
 

@@ -41,18 +41,26 @@ struct JsonAssertion : cereal::Exception {
 
 #include <cereal/archives/json.hpp>
 #include <cereal/archives/portable_binary.hpp>
-#include <cereal/archives/xml.hpp>
 #include <cereal/cereal.hpp>
 
 #include "mlpersist/core/detail/json.hpp"
+#include "mlpersist/core/detail/xml.hpp"
 
 #include <type_traits>
+
+namespace cereal {
+class XMLOutputArchive;
+class XMLInputArchive;
+}  // namespace cereal
 
 namespace mlpersist::detail {
 
 template <class Archive>
-inline constexpr bool is_xml_archive_v = std::is_same_v<Archive, cereal::XMLOutputArchive> ||
-                                         std::is_same_v<Archive, cereal::XMLInputArchive>;
+inline constexpr bool is_xml_archive_v = std::is_same_v<Archive, XmlWriter> || std::is_same_v<Archive, XmlReader>;
+/// cereal's own XML archives (which users may still call serialize() with; mlpersist files do not).
+template <class Archive>
+inline constexpr bool is_cereal_xml_archive_v = std::is_same_v<Archive, cereal::XMLOutputArchive> ||
+                                                std::is_same_v<Archive, cereal::XMLInputArchive>;
 template <class Archive>
 inline constexpr bool is_binary_archive_v =
     std::is_same_v<Archive, cereal::PortableBinaryOutputArchive> ||

@@ -9,6 +9,9 @@
 //   - numbers are read by std::from_chars when a field asks for them, exactly and strictly, and
 //     written shortest-exact by std::to_chars;
 //   - output goes through one buffer, and arrays of numbers are written eight to a line.
+#include "mlpersist/core/detail/huge_pages.hpp"
+#include "mlpersist/core/detail/text_archive.hpp"
+#include "mlpersist/core/detail/text.hpp"
 #include "mlpersist/core/errors.hpp"
 
 #include <cereal/cereal.hpp>
@@ -30,12 +33,6 @@
 #include <vector>
 
 namespace mlpersist::detail {
-
-inline std::string nesting_error(const std::string& source, const char* format, std::uint32_t max_depth,
-                                 std::size_t offset) {
-  return source + ": " + format + " nested deeper than " + std::to_string(max_depth) + " levels at byte offset " +
-         std::to_string(offset) + " (LoadOptions::max_depth)";
-}
 
 enum class JsonKind : std::uint8_t { null, boolean, number, string, array, object };
 
@@ -143,24 +140,6 @@ class JsonDocument {
     for (int k = 0; k < 4; ++k) code = code * 16 + static_cast<std::uint32_t>(hex_digit(p[k]));
     return code;
   }
-  static void append_utf8(std::string& out, std::uint32_t code) {
-    if (code < 0x80) {
-      out += static_cast<char>(code);
-    } else if (code < 0x800) {
-      out += static_cast<char>(0xC0 | (code >> 6));
-      out += static_cast<char>(0x80 | (code & 0x3F));
-    } else if (code < 0x10000) {
-      out += static_cast<char>(0xE0 | (code >> 12));
-      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (code & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (code >> 18));
-      out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (code & 0x3F));
-    }
-  }
-
   [[noreturn]] void fail(std::size_t at, const char* reason) const {
     throw CorruptFile(source_ + ": malformed JSON at byte offset " + std::to_string(at) + ": " + reason);
   }
@@ -341,6 +320,7 @@ class JsonDocument {
     skip_whitespace();
     if (at_end()) fail(pos_, "The document is empty.");
     values_.reserve(std::min<std::size_t>(text_.size() / 8 + 16, std::size_t{1} << 24));
+    advise_huge_pages(values_.data(), values_.capacity() * sizeof(JsonValue));
     bool opened = parse_value();
     while (!open_.empty()) {
       skip_whitespace();
@@ -411,11 +391,10 @@ class JsonReader : public cereal::InputArchive<JsonReader>, public cereal::trait
     for (std::uint64_t i = level.container + 1; i < document_[level.container].size; i = document_.next(i)) ++size;
   }
 
-  /// Reads the next `count` elements of the array being read, which must be numbers, passing each
-  /// to store(index, value) as a double: the loop of a matrix's data, without cereal's per-value
-  /// dispatch.
-  template <class Store>
-  void loadNumbers(std::size_t count, Store&& store) {
+  /// Reads the next `count` elements of the current array as numbers into out[0, count): the loop of
+  /// a matrix's data, without cereal's per-value dispatch.
+  template <class Scalar>
+  void loadNumbers(Scalar* out, std::size_t count) {
     Level& level = stack_.back();
     const std::uint64_t last = end();
     for (std::size_t k = 0; k < count; ++k, ++level.at) {
@@ -427,7 +406,7 @@ class JsonReader : public cereal::InputArchive<JsonReader>, public cereal::trait
         double ignored = 0;
         loadValue(ignored);  // throws the error that names what was found
       }
-      store(k, *number);
+      out[k] = static_cast<Scalar>(*number);  // a float as cereal reads it: through the double
     }
   }
 
@@ -517,20 +496,16 @@ class JsonReader : public cereal::InputArchive<JsonReader>, public cereal::trait
 
 /// cereal output archive writing indented JSON through one buffer. The document is complete when
 /// the archive is destroyed (as with cereal's archives); a failed write sets the stream's badbit.
-class JsonWriter : public cereal::OutputArchive<JsonWriter>, public cereal::traits::TextArchive {
+class JsonWriter : public cereal::OutputArchive<JsonWriter>, public cereal::traits::TextArchive, private BufferedOutput {
  public:
-  explicit JsonWriter(std::ostream& out) : cereal::OutputArchive<JsonWriter>(this), out_(out) {
+  explicit JsonWriter(std::ostream& out) : cereal::OutputArchive<JsonWriter>(this), BufferedOutput(out) {
     levels_.push_back({State::start_object, 0, 0});
-    buffer_.reserve(flush_size + 4096);
   }
   ~JsonWriter() noexcept {
-    try {
+    finish([this] {
       finishNode();
       buffer_ += '\n';
-      flush();
-    } catch (...) {
-      out_.setstate(std::ios::badbit);
-    }
+    });
   }
   JsonWriter(const JsonWriter&) = delete;
   JsonWriter& operator=(const JsonWriter&) = delete;
@@ -553,7 +528,7 @@ class JsonWriter : public cereal::OutputArchive<JsonWriter>, public cereal::trai
         buffer_ += state == State::in_array ? ']' : '}';
         break;
     }
-    if (buffer_.size() >= flush_size) flush();
+    flush_if_full();
   }
   /// Starts the next plain value (cereal calls it from the prologue of numbers and strings).
   void writeName() { begin_value(false); }
@@ -584,7 +559,7 @@ class JsonWriter : public cereal::OutputArchive<JsonWriter>, public cereal::trai
       last = std::to_chars(digits.data(), digits.data() + digits.size(), value).ptr;
       buffer_.append(digits.data(), last);
     }
-    if (buffer_.size() >= flush_size) flush();
+    flush_if_full();
   }
 
  private:
@@ -594,7 +569,6 @@ class JsonWriter : public cereal::OutputArchive<JsonWriter>, public cereal::trai
     std::uint32_t names;    // unnamed members so far (named value0, value1, ... as cereal does)
     std::uint64_t written;  // elements or members so far
   };
-  static constexpr std::size_t flush_size = std::size_t{1} << 16;
   static constexpr std::uint64_t numbers_per_line = 8;
 
   void newline(std::size_t depth) {
@@ -658,13 +632,6 @@ class JsonWriter : public cereal::OutputArchive<JsonWriter>, public cereal::trai
     buffer_ += '"';
   }
 
-  void flush() {
-    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-    buffer_.clear();
-  }
-
-  std::ostream& out_;
-  std::string buffer_;
   std::vector<Level> levels_;
   const char* next_name_ = nullptr;
 };
@@ -711,23 +678,13 @@ void epilogue(JsonReader& ar, const T&) {
   ar.finishNode();
 }
 
-// Names and deferred data open nothing; a SizeTag makes the current node an array.
-template <class Archive, class T, std::enable_if_t<std::is_same_v<Archive, JsonWriter> || std::is_same_v<Archive, JsonReader>, int> = 0>
-void prologue(Archive&, const cereal::NameValuePair<T>&) {}
-template <class Archive, class T, std::enable_if_t<std::is_same_v<Archive, JsonWriter> || std::is_same_v<Archive, JsonReader>, int> = 0>
-void epilogue(Archive&, const cereal::NameValuePair<T>&) {}
-template <class Archive, class T, std::enable_if_t<std::is_same_v<Archive, JsonWriter> || std::is_same_v<Archive, JsonReader>, int> = 0>
-void prologue(Archive&, const cereal::DeferredData<T>&) {}
-template <class Archive, class T, std::enable_if_t<std::is_same_v<Archive, JsonWriter> || std::is_same_v<Archive, JsonReader>, int> = 0>
-void epilogue(Archive&, const cereal::DeferredData<T>&) {}
+// A SizeTag makes the current node an array (the shared hooks are in text_archive.hpp).
 template <class T>
 void prologue(JsonWriter& ar, const cereal::SizeTag<T>&) {
   ar.makeArray();
 }
 template <class T>
 void prologue(JsonReader&, const cereal::SizeTag<T>&) {}
-template <class Archive, class T, std::enable_if_t<std::is_same_v<Archive, JsonWriter> || std::is_same_v<Archive, JsonReader>, int> = 0>
-void epilogue(Archive&, const cereal::SizeTag<T>&) {}
 
 // Plain values: a writer starts each one (separator and name); a reader finds it when loading it.
 template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
@@ -740,40 +697,6 @@ void prologue(JsonWriter& ar, const std::basic_string<C, Traits, Alloc>&) {
 }
 inline void prologue(JsonWriter& ar, const std::nullptr_t&) { ar.writeName(); }
 
-template <class T>
-void CEREAL_SAVE_FUNCTION_NAME(JsonWriter& ar, const cereal::NameValuePair<T>& field) {
-  ar.setNextName(field.name);
-  ar(field.value);
-}
-template <class T>
-void CEREAL_LOAD_FUNCTION_NAME(JsonReader& ar, cereal::NameValuePair<T>& field) {
-  ar.setNextName(field.name);
-  ar(field.value);
-}
-template <class T>
-void CEREAL_SAVE_FUNCTION_NAME(JsonWriter&, const cereal::SizeTag<T>&) {}
-template <class T>
-void CEREAL_LOAD_FUNCTION_NAME(JsonReader& ar, cereal::SizeTag<T>& tag) {
-  ar.loadSize(tag.size);
-}
-template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
-void CEREAL_SAVE_FUNCTION_NAME(JsonWriter& ar, const T& value) {
-  ar.saveValue(value);
-}
-template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
-void CEREAL_LOAD_FUNCTION_NAME(JsonReader& ar, T& value) {
-  ar.loadValue(value);
-}
-template <class Traits, class Alloc>
-void CEREAL_SAVE_FUNCTION_NAME(JsonWriter& ar, const std::basic_string<char, Traits, Alloc>& value) {
-  ar.saveValue(std::string(value));
-}
-template <class Traits, class Alloc>
-void CEREAL_LOAD_FUNCTION_NAME(JsonReader& ar, std::basic_string<char, Traits, Alloc>& value) {
-  std::string loaded;
-  ar.loadValue(loaded);
-  value.assign(loaded.data(), loaded.size());
-}
 inline void CEREAL_SAVE_FUNCTION_NAME(JsonWriter& ar, const std::nullptr_t& value) { ar.saveValue(value); }
 inline void CEREAL_LOAD_FUNCTION_NAME(JsonReader& ar, std::nullptr_t& value) { ar.loadValue(value); }
 
