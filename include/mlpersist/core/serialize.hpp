@@ -326,10 +326,24 @@ void save_matrix(Archive& ar, const Eigen::MatrixBase<Derived>& matrix) {
     ar.setNextName("data");
     ar.startNode();
     ar(cereal::make_size_tag(static_cast<cereal::size_type>(matrix.size())));
-    for (Eigen::Index i = 0; i < matrix.rows(); ++i) {
-      for (Eigen::Index j = 0; j < matrix.cols(); ++j) {
-        Scalar value = matrix(i, j);
-        number(ar, nullptr, value);
+    if constexpr ((std::is_same_v<Archive, JsonWriter> || std::is_same_v<Archive, XmlWriter>) &&
+                  !std::is_same_v<Scalar, bool>) {
+      Eigen::Index i = 0;
+      Eigen::Index j = 0;
+      ar.saveNumbers(static_cast<std::size_t>(matrix.size()), [&] {
+        const Scalar value = matrix(i, j);
+        if (++j == matrix.cols()) {
+          j = 0;
+          ++i;
+        }
+        return value;
+      });
+    } else {
+      for (Eigen::Index i = 0; i < matrix.rows(); ++i) {
+        for (Eigen::Index j = 0; j < matrix.cols(); ++j) {
+          Scalar value = matrix(i, j);
+          number(ar, nullptr, value);
+        }
       }
     }
     ar.finishNode();

@@ -533,6 +533,16 @@ class JsonWriter : public cereal::OutputArchive<JsonWriter>, public cereal::trai
   /// Starts the next plain value (cereal calls it from the prologue of numbers and strings).
   void writeName() { begin_value(false); }
 
+  /// Writes `count` numbers, next() giving each in turn, as elements of the current array: the loop
+  /// of a matrix's data, without cereal's per-value dispatch.
+  template <class Next>
+  void saveNumbers(std::size_t count, Next&& next) {
+    for (std::size_t k = 0; k < count; ++k) {
+      begin_value(false);
+      saveValue(next());
+    }
+  }
+
   void saveValue(bool value) { buffer_ += value ? "true" : "false"; }
   void saveValue(std::nullptr_t) { buffer_ += "null"; }
   void saveValue(const std::string& value) { quote(value); }

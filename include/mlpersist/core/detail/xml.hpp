@@ -522,10 +522,7 @@ class XmlWriter : public cereal::OutputArchive<XmlWriter>, public cereal::traits
   /// Starts a child element of the current one, named by setNextName or value0, value1, ...
   void startNode() {
     Level& parent = levels_.back();
-    if (parent.state == State::start_tag) {
-      buffer_ += ">\n";
-      parent.state = State::children;
-    }
+    open_children(parent);
     const std::size_t depth = levels_.size();
     buffer_.append(depth, '\t');
     buffer_ += '<';
@@ -549,6 +546,36 @@ class XmlWriter : public cereal::OutputArchive<XmlWriter>, public cereal::traits
     }
     flush_if_full();
   }
+  /// Writes `count` numbers, next() giving each in turn, as children of the current element (named
+  /// value0, value1, ...): the loop of a matrix's data, without cereal's per-value dispatch.
+  template <class Next>
+  void saveNumbers(std::size_t count, Next&& next) {
+    if (count == 0) return;
+    open_children(levels_.back());
+    const std::size_t depth = levels_.size();
+    for (std::size_t k = 0; k < count; ++k) {
+      // One element is one line, put together here and appended once.
+      std::array<char, 128> line{};  // "<value", 20 digits, '>', a number (at most 24), "</value", 20, ">\n"
+      char* at = line.data();
+      auto put = [&at](std::string_view text) {
+        std::memcpy(at, text.data(), text.size());
+        at += text.size();
+      };
+      put("<value");
+      char* const digits = at;
+      at = std::to_chars(at, line.data() + line.size(), levels_.back().names++).ptr;
+      const std::string_view index(digits, static_cast<std::size_t>(at - digits));
+      put(">");
+      at = std::to_chars(at, line.data() + line.size(), next()).ptr;
+      put("</value");
+      put(index);
+      put(">\n");
+      buffer_.append(depth, '\t');
+      buffer_.append(line.data(), static_cast<std::size_t>(at - line.data()));
+      flush_if_full();
+    }
+  }
+
   void appendAttribute(const char* name, const char* value) {
     buffer_ += ' ';
     buffer_ += name;
@@ -582,6 +609,13 @@ class XmlWriter : public cereal::OutputArchive<XmlWriter>, public cereal::traits
   };
 
   static bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+  /// Ends the start tag of `level` before its first child.
+  void open_children(Level& level) {
+    if (level.state != State::start_tag) return;
+    buffer_ += ">\n";
+    level.state = State::children;
+  }
 
   void append_name(const Level& level) {
     if (level.name != nullptr) {
