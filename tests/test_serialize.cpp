@@ -272,13 +272,13 @@ TEST_CASE("XML text with outer whitespace is marked xml:space=\"preserve\" and k
 }
 
 TEST_CASE("large XML arrays, converted on two threads, load exactly and report the first error in the file", "[serialize]") {
-  // Files of 8 MiB or more get a second thread, which converts the second half of each large array.
+  // A second thread converts the second half of each large array.
   user::Probe p;
   p.md = mlpersist::Matrix<double>::Random(600, 500);
+  REQUIRE(static_cast<std::size_t>(p.md.size()) >= mlpersist::detail::TwoThreadLoop::min_items);
   std::stringstream buffer;
   mlpersist::save(p, buffer, mlpersist::Format::xml);
   const std::string xml = buffer.str();
-  REQUIRE(xml.size() >= mlpersist::detail::background_min_bytes);
   auto load = [](const std::string& bytes) {
     std::istringstream in(bytes);
     return mlpersist::load<user::Probe>(in, mlpersist::Format::xml);
@@ -297,6 +297,34 @@ TEST_CASE("large XML arrays, converted on two threads, load exactly and report t
   CHECK_THROWS_WITH(load(replace_text(late, "value75000", "y1")), Contains("found 'y1'"));
   CHECK_THROWS_WITH(load(replace_text(xml, "value225000", "<a/>")),
                     Contains("expected text in <value225000>, found elements"));
+}
+
+TEST_CASE("large JSON arrays, converted on two threads, load exactly and report the first error in the file", "[serialize]") {
+  // md's data is written row by row: md(150, 0) is a quarter of the way in, md(450, 0) three quarters.
+  user::Probe p;
+  p.md = mlpersist::Matrix<double>::Random(600, 500);
+  p.md(150, 0) = 1.5e300;
+  p.md(450, 0) = 2.5e300;
+  REQUIRE(static_cast<std::size_t>(p.md.size()) >= mlpersist::detail::TwoThreadLoop::min_items);
+  std::stringstream buffer;
+  mlpersist::save(p, buffer, mlpersist::Format::json);
+  const std::string json = buffer.str();
+  auto load = [](const std::string& bytes) {
+    std::istringstream in(bytes);
+    return mlpersist::load<user::Probe>(in, mlpersist::Format::json);
+  };
+  CHECK(same_values(load(json).md, p.md));
+
+  auto replace = [](std::string bytes, const std::string& from, const std::string& to) {
+    REQUIRE(bytes.find(from) != std::string::npos);
+    return bytes.replace(bytes.find(from), from.size(), to);
+  };
+  using Catch::Matchers::Contains;
+  const std::string late = replace(json, "2.5e+300", "2.5e999");  // valid JSON, out of a double's range
+  CHECK_THROWS_AS(load(late), mlpersist::CorruptFile);
+  CHECK_THROWS_WITH(load(late), Contains("expected a number in range, found '2.5e999'") && Contains("model.md"));
+  CHECK_THROWS_WITH(load(replace(late, "1.5e+300", "\"y1\"")), Contains("expected a number, found a string 'y1'"));
+  CHECK_THROWS_WITH(load(replace(json, "2.5e+300", "[]")), Contains("expected a number, found an array"));
 }
 
 TEST_CASE("the XML parser refuses malformed text with the byte offset and the reason", "[serialize]") {

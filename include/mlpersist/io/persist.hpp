@@ -247,7 +247,7 @@ void parse_archive(std::streambuf& input, std::uint64_t size, Format format, std
       }
       case Format::xml: {
         if (extras.xml == nullptr) throw std::logic_error("parse_archive: XML needs its parsed document");
-        XmlReader ar(*extras.xml, extras.background);
+        XmlReader ar(*extras.xml);
         read(ar);
         break;
       }
@@ -275,9 +275,7 @@ void read_archive(std::string_view bytes, Format format, const std::string& sour
   }
   std::optional<JsonDocument> json;
   std::optional<XmlDocument> xml;
-  std::optional<Background> background;  // XML converts large arrays of numbers on two threads
   ArchiveExtras extras;
-  if (format == Format::xml && bytes.size() >= background_min_bytes) extras.background = &background.emplace();
   if (format == Format::json) extras.json = &json.emplace(parse_json(bytes, source, options.max_depth));
   if (format == Format::xml) extras.xml = &xml.emplace(parse_xml(bytes, source, options.max_depth));
   MemoryBuffer buffer(content.data(), content.size());

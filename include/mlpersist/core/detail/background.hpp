@@ -1,13 +1,16 @@
 #pragma once
 // One worker thread that runs tasks in the order they were given. Loads of large binary files use
 // it to checksum and check the bytes just read while the next piece is being read: on two cores
-// that hides almost all of the checking behind the copy from the page cache.
+// that hides almost all of the checking behind the copy from the page cache. Text loads use it to
+// convert half of each large array of numbers.
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace mlpersist::detail {
@@ -83,6 +86,39 @@ class BackgroundWait {
 
  private:
   Background* background_;
+};
+
+/// Runs loops over many independent items (text to numbers) on two threads once they are long
+/// enough to gain from it, starting the second thread the first time one is. Errors come out as
+/// from one thread: work(from, to) over the first half runs here, and if both halves throw, the
+/// first half's exception is the one thrown, so the first error in order is still the one reported.
+class TwoThreadLoop {
+ public:
+  /// Below this many items, starting or waking a thread costs about as much as it saves.
+  static constexpr std::size_t min_items = std::size_t{1} << 14;
+
+  template <class Work>
+  void run(std::size_t count, const Work& work) {
+    if (count < min_items) return work(std::size_t{0}, count);
+    Background& background = background_ ? *background_ : background_.emplace();
+    const std::size_t half = count / 2;
+    std::exception_ptr second_error;
+    {
+      BackgroundWait finished(&background);
+      background.run([&work, &second_error, half, count] {
+        try {
+          work(half, count);
+        } catch (...) {
+          second_error = std::current_exception();
+        }
+      });
+      work(std::size_t{0}, half);
+    }
+    if (second_error) std::rethrow_exception(second_error);
+  }
+
+ private:
+  std::optional<Background> background_;
 };
 
 }  // namespace mlpersist::detail

@@ -6,9 +6,11 @@
 //   - the whole file is parsed in place from memory, in one iterative pass that checks syntax and
 //     nesting depth (a malformed or hostile file is refused with its byte offset before any field
 //     is read); values are 16-byte records pointing into the text, with nothing allocated per value;
-//   - numbers are read by std::from_chars when a field asks for them, exactly and strictly, and
-//     written shortest-exact by std::to_chars;
+//   - numbers are checked against JSON's grammar by the parse, and converted by std::from_chars,
+//     exactly, only when a field reads them (a large array on two threads); they are written
+//     shortest-exact by std::to_chars;
 //   - output goes through one buffer, and arrays of numbers are written eight to a line.
+#include "mlpersist/core/detail/background.hpp"
 #include "mlpersist/core/detail/huge_pages.hpp"
 #include "mlpersist/core/detail/text_archive.hpp"
 #include "mlpersist/core/detail/text.hpp"
@@ -18,14 +20,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -41,9 +41,8 @@ enum class JsonKind : std::uint8_t { null, boolean, number, string, array, objec
 struct JsonValue {
   std::uint64_t offset : 56;  // where the value starts in the text (strings: after the quote)
   std::uint64_t kind : 7;     // a JsonKind
-  std::uint64_t escaped : 1;  // strings: holds backslash escapes; numbers: out of a double's range
-  std::uint64_t size;         // numbers: the double's bits; containers: index one past the subtree;
-                              // other scalars: length in the text
+  std::uint64_t escaped : 1;  // strings: holds backslash escapes
+  std::uint64_t size;         // containers: index one past the subtree; scalars: length in the text
 
   JsonKind type() const { return static_cast<JsonKind>(kind); }
 };
@@ -79,19 +78,18 @@ class JsonDocument {
     return kind == JsonKind::array || kind == JsonKind::object ? value.size : index + 1;
   }
   /// A scalar's text (strings: between the quotes, escapes undecoded).
-  std::string_view token(const JsonValue& value) const {
-    if (value.type() != JsonKind::number) return text_.substr(value.offset, value.size);
-    std::size_t end = value.offset;  // the parser checked the number: it ends at a delimiter
-    auto part_of_number = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'; };
-    while (end < text_.size() && part_of_number(text_[end])) ++end;
-    return text_.substr(value.offset, end - value.offset);
-  }
-  /// A number value as a double; nullopt if it was out of a double's range.
-  std::optional<double> number(const JsonValue& value) const {
-    if (value.escaped) return std::nullopt;
-    double out = 0;
-    std::memcpy(&out, &value.size, sizeof out);
-    return out;
+  std::string_view token(const JsonValue& value) const { return {text_.data() + value.offset, value.size}; }
+  /// Converts a number value; false if it is out of a double's range. Thread-safe.
+  bool number(const JsonValue& value, double& out) const {
+    const char* const digits = text_.data() + value.offset;  // the parser checked it against the grammar
+    const bool negative = digits[0] == '-';
+    const char word = digits[negative ? 1 : 0];
+    if (word == 'N' || word == 'I') {
+      out = word == 'N' ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+      if (negative) out = -out;
+      return true;
+    }
+    return std::from_chars(digits, digits + value.size, out).ec == std::errc();
   }
 
   /// A string value's content, with its escapes decoded (validated by the parser).
@@ -151,6 +149,27 @@ class JsonDocument {
       ++pos_;
   }
   bool is_digit(std::size_t at) const { return at < text_.size() && text_[at] >= '0' && text_[at] <= '9'; }
+  void skip_digits() {  // eight at a time, without a branch per digit: most numbers have 15-17
+    const char* p = text_.data() + pos_;
+    const char* const end = text_.data() + text_.size();
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; end - p >= 8; p += 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, p, 8);
+      // A byte is a digit when its high nibble is 3 both before and after adding 6. The first byte
+      // that is not marks the end (an add's carry only reaches the bytes after it).
+      constexpr std::uint64_t high = 0xF0F0F0F0F0F0F0F0u, threes = 0x3030303030303030u;
+      const std::uint64_t not_digit = ((word & high) ^ threes) | (((word + 0x0606060606060606u) & high) ^ threes);
+      if (not_digit != 0) {
+        p += __builtin_ctzll(not_digit) / 8;  // the first byte is the lowest
+        pos_ = static_cast<std::size_t>(p - text_.data());
+        return;
+      }
+    }
+#endif
+    while (p < end && static_cast<unsigned char>(*p - '0') < 10) ++p;
+    pos_ = static_cast<std::size_t>(p - text_.data());
+  }
 
   void add(JsonKind kind, std::size_t offset, std::uint64_t size, bool escaped = false) {
     JsonValue value{};
@@ -168,49 +187,32 @@ class JsonDocument {
     return true;
   }
 
-  /// A number: JSON's grammar, or rapidjson's NaN, Inf and Infinity (optionally negative). It is
-  /// converted to a double here, in the same pass that checks it: this is most of the parsing time
-  /// of a model.
+  /// A number: JSON's grammar, or rapidjson's NaN, Inf and Infinity (optionally negative). Only
+  /// checked here: a field converts it when it reads it, which lets a large array be converted by
+  /// two threads.
   void parse_number() {
     const std::size_t start = pos_;
-    const char* const begin = text_.data();
-    const char* const end = begin + text_.size();
-    const char* p = begin + pos_;
-    auto digit = [end](const char* at) { return at < end && static_cast<unsigned char>(*at - '0') < 10; };
-    const bool negative = p < end && *p == '-';
-    if (negative) ++p;
-    if (p < end && (*p == 'I' || *p == 'N')) {
-      pos_ = static_cast<std::size_t>(p - begin);
-      double value = std::numeric_limits<double>::infinity();
-      if (!negative && accept("NaN"))
-        value = std::numeric_limits<double>::quiet_NaN();
-      else if (!accept("Infinity") && !accept("Inf"))
-        fail(start, "Invalid value.");
-      return add_number(start, negative ? -value : value, false);
+    const bool negative = peek() == '-';
+    if (negative) ++pos_;
+    if (peek() == 'I' || peek() == 'N') {
+      if (!(!negative && accept("NaN")) && !accept("Infinity") && !accept("Inf")) fail(start, "Invalid value.");
+      return add(JsonKind::number, start, pos_ - start);
     }
-    if (!digit(p)) fail(start, "Invalid value.");
-    if (*p == '0' && digit(p + 1)) fail(static_cast<std::size_t>(p + 1 - begin), "Leading zeros are not allowed in numbers.");
-    double value = 0;
-    const auto [last, error] = std::from_chars(begin + start, end, value);
-    // from_chars also takes "1." and "1.e5", and stops before an incomplete exponent: JSON does not.
-    const char* dot = p;
-    while (digit(dot)) ++dot;
-    if (dot < last && *dot == '.' && !digit(dot + 1))
-      fail(static_cast<std::size_t>(dot + 1 - begin), "Missing fraction part in number.");
-    if (last < end && (*last == 'e' || *last == 'E')) {
-      const char* exponent = last + 1;
-      if (exponent < end && (*exponent == '+' || *exponent == '-')) ++exponent;
-      fail(static_cast<std::size_t>(exponent - begin), "Missing exponent in number.");
+    if (!is_digit(pos_)) fail(start, "Invalid value.");
+    if (text_[pos_] == '0' && is_digit(pos_ + 1)) fail(pos_ + 1, "Leading zeros are not allowed in numbers.");
+    skip_digits();
+    if (peek() == '.') {
+      ++pos_;
+      if (!is_digit(pos_)) fail(pos_, "Missing fraction part in number.");
+      skip_digits();
     }
-    pos_ = static_cast<std::size_t>(last - begin);
-    add_number(start, value, error == std::errc::result_out_of_range);
-  }
-
-  /// A number value holds its double in `size`, and in `escaped` whether it was out of range.
-  void add_number(std::size_t offset, double value, bool out_of_range) {
-    std::uint64_t bits = 0;
-    std::memcpy(&bits, &value, sizeof bits);
-    add(JsonKind::number, offset, bits, out_of_range);
+    if (peek() == 'e' || peek() == 'E') {
+      ++pos_;
+      if (peek() == '+' || peek() == '-') ++pos_;
+      if (!is_digit(pos_)) fail(pos_, "Missing exponent in number.");
+      skip_digits();
+    }
+    add(JsonKind::number, start, pos_ - start);
   }
 
   /// A string starting at the quote at pos_.
@@ -392,22 +394,26 @@ class JsonReader : public cereal::InputArchive<JsonReader>, public cereal::trait
   }
 
   /// Reads the next `count` elements of the current array as numbers into out[0, count): the loop of
-  /// a matrix's data, without cereal's per-value dispatch.
+  /// a matrix's data, without cereal's per-value dispatch. Converting text to numbers is most of a
+  /// load: large arrays are converted by two threads, each taking half.
   template <class Scalar>
   void loadNumbers(Scalar* out, std::size_t count) {
     Level& level = stack_.back();
-    const std::uint64_t last = end();
-    for (std::size_t k = 0; k < count; ++k, ++level.at) {
-      if (level.at >= last) throw CorruptFile("expected another element");
-      const JsonValue& value = document_[level.at];
-      const std::optional<double> number = value.type() == JsonKind::number ? document_.number(value) : std::nullopt;
-      if (!number) {
-        next_name_ = nullptr;
-        double ignored = 0;
-        loadValue(ignored);  // throws the error that names what was found
+    const std::uint64_t first = level.at;
+    // A number is one record, so the next `count` elements are the next `count` records until one
+    // is not a number, where convert() throws.
+    const auto available = static_cast<std::size_t>(std::min<std::uint64_t>(count, end() - first));
+    auto convert = [this, out, first](std::size_t from, std::size_t to) {
+      for (std::size_t k = from; k < to; ++k) {
+        const JsonValue& value = document_[first + k];
+        double number = 0;
+        if (value.type() != JsonKind::number || !document_.number(value, number)) number = to_double(value);  // throws
+        out[k] = static_cast<Scalar>(number);  // a float as cereal reads it: through the double
       }
-      out[k] = static_cast<Scalar>(*number);  // a float as cereal reads it: through the double
-    }
+    };
+    loop_.run(available, convert);
+    if (available < count) throw CorruptFile("expected another element");
+    level.at = first + count;
   }
 
   void loadValue(bool& value) {
@@ -425,19 +431,16 @@ class JsonReader : public cereal::InputArchive<JsonReader>, public cereal::trait
   }
   template <class T, std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>, int> = 0>
   void loadValue(T& value) {
-    const JsonValue& found = expect(JsonKind::number);
-    const std::optional<double> number = document_.number(found);
-    bool ok = number.has_value();
-    if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
-      if (ok) value = static_cast<T>(*number);  // a float as cereal reads it: through the double
+    const JsonValue& found = document_[current()];
+    if constexpr (std::is_floating_point_v<T>) {
+      value = static_cast<T>(to_double(found));  // a float as cereal reads it: through the double
     } else {
+      expect(found, JsonKind::number);
       const std::string_view token = document_.token(found);
       const auto result = std::from_chars(token.data(), token.data() + token.size(), value);
-      ok = result.ec == std::errc() && result.ptr == token.data() + token.size();
+      if (result.ec != std::errc() || result.ptr != token.data() + token.size())
+        throw CorruptFile("expected an integer in range, found '" + std::string(token) + "'");
     }
-    if (!ok)
-      throw CorruptFile(std::string("expected ") + (std::is_floating_point_v<T> ? "a number" : "an integer") +
-                        " in range, found '" + std::string(document_.token(found)) + "'");
     advance();
   }
 
@@ -472,8 +475,8 @@ class JsonReader : public cereal::InputArchive<JsonReader>, public cereal::trait
     return document_.string(value) == name;
   }
 
-  const JsonValue& expect(JsonKind kind) {
-    const JsonValue& value = document_[current()];
+  const JsonValue& expect(JsonKind kind) { return expect(document_[current()], kind); }
+  const JsonValue& expect(const JsonValue& value, JsonKind kind) const {
     if (value.type() != kind)
       throw CorruptFile(std::string("expected ") + json_kind_name(kind) + ", found " + json_kind_name(value.type()) +
                         (value.type() == JsonKind::number || value.type() == JsonKind::string
@@ -482,12 +485,21 @@ class JsonReader : public cereal::InputArchive<JsonReader>, public cereal::trait
     return value;
   }
 
+  /// A number value as a double, or the error that says what was found instead. Thread-safe.
+  double to_double(const JsonValue& value) const {
+    double number = 0;
+    if (!document_.number(expect(value, JsonKind::number), number))
+      throw CorruptFile("expected a number in range, found '" + std::string(document_.token(value)) + "'");
+    return number;
+  }
+
   void advance() {
     Level& level = stack_.back();
     level.at = in_object() ? document_.next(level.at + 1) : document_.next(level.at);
   }
 
   const JsonDocument& document_;
+  TwoThreadLoop loop_;
   std::vector<Level> stack_;
   const char* next_name_ = nullptr;
 };

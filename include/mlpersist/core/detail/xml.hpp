@@ -23,7 +23,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <exception>
 #include <limits>
 #include <ostream>
 #include <string>
@@ -354,9 +353,7 @@ class XmlDocument {
 /// the next child.
 class XmlReader : public cereal::InputArchive<XmlReader>, public cereal::traits::TextArchive {
  public:
-  /// Reads `document`; with a `background`, large arrays of numbers are converted on two threads.
-  explicit XmlReader(const XmlDocument& document, Background* background = nullptr)
-      : cereal::InputArchive<XmlReader>(this), document_(document), background_(background) {
+  explicit XmlReader(const XmlDocument& document) : cereal::InputArchive<XmlReader>(this), document_(document) {
     stack_.push_back({0, 1});
   }
   XmlReader(const XmlReader&) = delete;
@@ -394,8 +391,8 @@ class XmlReader : public cereal::InputArchive<XmlReader>, public cereal::traits:
   }
 
   /// Reads the next `count` child elements as numbers into out[0, count): the loop of a matrix's
-  /// data. Converting text to numbers is most of a load: with a Background, large arrays are
-  /// converted by two threads, each taking half, and the first error in document order is thrown.
+  /// data. Converting text to numbers is most of a load: large arrays are converted by two
+  /// threads, each taking half.
   template <class Scalar>
   void loadNumbers(Scalar* out, std::size_t count) {
     Level& level = stack_.back();
@@ -403,7 +400,7 @@ class XmlReader : public cereal::InputArchive<XmlReader>, public cereal::traits:
     // Elements first, first + 1, ... are the next children as long as each is a leaf, which
     // convert() checks; if there are fewer records than that, the walk one child at a time finds
     // the error.
-    if (background_ == nullptr || count < parallel_min || first + count > document_[level.element].end) {
+    if (first + count > document_[level.element].end) {
       for (std::size_t k = 0; k < count; ++k) {
         check_child(level);
         out[k] = from_text<Scalar>(leaf_text(level.child));
@@ -411,20 +408,7 @@ class XmlReader : public cereal::InputArchive<XmlReader>, public cereal::traits:
       }
       return;
     }
-    const std::size_t half = count / 2;
-    std::exception_ptr second_error;
-    {
-      BackgroundWait finished(background_);
-      background_->run([&, out, first, half, count] {
-        try {
-          convert(out, first, half, count);
-        } catch (...) {
-          second_error = std::current_exception();
-        }
-      });
-      convert(out, first, 0, half);
-    }
-    if (second_error) std::rethrow_exception(second_error);
+    loop_.run(count, [&](std::size_t from, std::size_t to) { convert(out, first, from, to); });
     level.child = first + count;
   }
 
@@ -488,10 +472,9 @@ class XmlReader : public cereal::InputArchive<XmlReader>, public cereal::traits:
   }
   std::string_view leaf_text() { return leaf_text(stack_.back().element); }
 
-  static constexpr std::size_t parallel_min = std::size_t{1} << 16;  // numbers: below, a thread costs more
 
   const XmlDocument& document_;
-  Background* background_;
+  TwoThreadLoop loop_;
   std::vector<Level> stack_;
   const char* next_name_ = nullptr;
   std::string decoded_;
@@ -555,21 +538,24 @@ class XmlWriter : public cereal::OutputArchive<XmlWriter>, public cereal::traits
     const std::size_t depth = levels_.size();
     for (std::size_t k = 0; k < count; ++k) {
       // One element is one line, put together here and appended once.
-      std::array<char, 128> line{};  // "<value", 20 digits, '>', a number (at most 24), "</value", 20, ">\n"
+      std::array<char, 24> index{};  // at most 20 digits
+      std::array<char, 32> number{};  // at most 24 characters
+      const char* const index_end = std::to_chars(index.begin(), index.end(), levels_.back().names++).ptr;
+      const char* const number_end = std::to_chars(number.begin(), number.end(), next()).ptr;
+      std::array<char, 128> line{};  // long enough for the longest index and number
       char* at = line.data();
-      auto put = [&at](std::string_view text) {
-        std::memcpy(at, text.data(), text.size());
-        at += text.size();
+      auto put = [&at](const char* begin, const char* end) {
+        std::memcpy(at, begin, static_cast<std::size_t>(end - begin));
+        at += end - begin;
       };
-      put("<value");
-      char* const digits = at;
-      at = std::to_chars(at, line.data() + line.size(), levels_.back().names++).ptr;
-      const std::string_view index(digits, static_cast<std::size_t>(at - digits));
-      put(">");
-      at = std::to_chars(at, line.data() + line.size(), next()).ptr;
-      put("</value");
-      put(index);
-      put(">\n");
+      auto put_text = [&put](std::string_view text) { put(text.data(), text.data() + text.size()); };
+      put_text("<value");
+      put(index.data(), index_end);
+      put_text(">");
+      put(number.data(), number_end);
+      put_text("</value");
+      put(index.data(), index_end);
+      put_text(">\n");
       buffer_.append(depth, '\t');
       buffer_.append(line.data(), static_cast<std::size_t>(at - line.data()));
       flush_if_full();
