@@ -275,7 +275,7 @@ TEST_CASE("large XML arrays, converted on two threads, load exactly and report t
   // A second thread converts the second half of each large array.
   user::Probe p;
   p.md = mlpersist::Matrix<double>::Random(600, 500);
-  REQUIRE(static_cast<std::size_t>(p.md.size()) >= mlpersist::detail::TwoThreadLoop::min_items);
+  REQUIRE(static_cast<std::size_t>(p.md.size()) >= mlpersist::detail::TwoThreadLoop::min_numbers);
   std::stringstream buffer;
   mlpersist::save(p, buffer, mlpersist::Format::xml);
   const std::string xml = buffer.str();
@@ -305,7 +305,7 @@ TEST_CASE("large JSON arrays, converted on two threads, load exactly and report 
   p.md = mlpersist::Matrix<double>::Random(600, 500);
   p.md(150, 0) = 1.5e300;
   p.md(450, 0) = 2.5e300;
-  REQUIRE(static_cast<std::size_t>(p.md.size()) >= mlpersist::detail::TwoThreadLoop::min_items);
+  REQUIRE(static_cast<std::size_t>(p.md.size()) >= mlpersist::detail::TwoThreadLoop::min_numbers);
   std::stringstream buffer;
   mlpersist::save(p, buffer, mlpersist::Format::json);
   const std::string json = buffer.str();

@@ -230,11 +230,11 @@ void parse_archive(std::streambuf& input, std::uint64_t size, Format format, std
                         ")");
     throw CorruptFile(message);
   };
-  std::istream in(&input);
   try {
     switch (format) {
       case Format::binary: {
         context.binary_input = &input;
+        std::istream in(&input);
         cereal::PortableBinaryInputArchive ar(in);
         read(ar);
         break;

@@ -88,18 +88,23 @@ class BackgroundWait {
   Background* background_;
 };
 
-/// Runs loops over many independent items (text to numbers) on two threads once they are long
-/// enough to gain from it, starting the second thread the first time one is. Errors come out as
-/// from one thread: work(from, to) over the first half runs here, and if both halves throw, the
-/// first half's exception is the one thrown, so the first error in order is still the one reported.
+/// Runs loops over many independent items (numbers to convert, bytes to read) on two threads once
+/// they are long enough to gain from it, starting the second thread the first time one is. Errors
+/// come out as from one thread: work(from, to) over the first half runs here, and if both halves
+/// throw, the first half's exception is the one thrown, so the first error in order is still the
+/// one reported.
 class TwoThreadLoop {
  public:
-  /// Below this many items, starting or waking a thread costs about as much as it saves.
-  static constexpr std::size_t min_items = std::size_t{1} << 14;
+  /// Numbers converted from text: below this many, starting or waking a thread costs about as much
+  /// as it saves.
+  static constexpr std::size_t min_numbers = std::size_t{1} << 14;
+
+  /// Loops shorter than `min_items` run on this thread alone.
+  explicit TwoThreadLoop(std::size_t min_items = min_numbers) : min_items_(min_items) {}
 
   template <class Work>
   void run(std::size_t count, const Work& work) {
-    if (count < min_items) return work(std::size_t{0}, count);
+    if (count < min_items_) return work(std::size_t{0}, count);
     Background& background = background_ ? *background_ : background_.emplace();
     const std::size_t half = count / 2;
     std::exception_ptr second_error;
@@ -118,6 +123,7 @@ class TwoThreadLoop {
   }
 
  private:
+  std::size_t min_items_;
   std::optional<Background> background_;
 };
 

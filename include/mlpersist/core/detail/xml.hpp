@@ -403,7 +403,7 @@ class XmlReader : public cereal::InputArchive<XmlReader>, public cereal::traits:
     if (first + count > document_[level.element].end) {
       for (std::size_t k = 0; k < count; ++k) {
         check_child(level);
-        out[k] = from_text<Scalar>(leaf_text(level.child));
+        out[k] = from_text<Scalar>(leaf_text(level.child, decoded_));
         level.child = document_[level.child].end;
       }
       return;
@@ -444,10 +444,8 @@ class XmlReader : public cereal::InputArchive<XmlReader>, public cereal::traits:
   /// Reads elements first + k for k in [from, to) into out[k]; each must be a leaf. Thread-safe.
   template <class Scalar>
   void convert(Scalar* out, std::uint64_t first, std::size_t from, std::size_t to) const {
-    for (std::size_t k = from; k < to; ++k) {
-      const XmlElement& element = leaf(first + k);
-      out[k] = element.has_entities ? from_text<Scalar>(document_.text(element)) : from_text<Scalar>(document_.raw_text(element));
-    }
+    std::string decoded;
+    for (std::size_t k = from; k < to; ++k) out[k] = from_text<Scalar>(leaf_text(first + k, decoded));
   }
 
   void check_child(const Level& level) const {
@@ -463,21 +461,21 @@ class XmlReader : public cereal::InputArchive<XmlReader>, public cereal::traits:
   }
   const XmlElement& leaf() const { return leaf(stack_.back().element); }
 
-  /// An element's text, decoded only if it holds references (numbers never do).
-  std::string_view leaf_text(std::uint64_t index) {
+  /// An element's text, decoded into `decoded` only if it holds references (numbers never do).
+  std::string_view leaf_text(std::uint64_t index, std::string& decoded) const {
     const XmlElement& element = leaf(index);
     if (!element.has_entities) return document_.raw_text(element);
-    decoded_ = document_.text(element);
-    return decoded_;
+    decoded = document_.text(element);
+    return decoded;
   }
-  std::string_view leaf_text() { return leaf_text(stack_.back().element); }
+  std::string_view leaf_text() { return leaf_text(stack_.back().element, decoded_); }
 
 
   const XmlDocument& document_;
   TwoThreadLoop loop_;
   std::vector<Level> stack_;
   const char* next_name_ = nullptr;
-  std::string decoded_;
+  std::string decoded_;  // leaf_text()'s, for text with references
 };
 
 // ---- Writing ---------------------------------------------------------------------------------
