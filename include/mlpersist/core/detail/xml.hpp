@@ -200,7 +200,7 @@ class XmlDocument {
     ++pos_;
     const std::string_view name = parse_name("an element name after '<'");
     if (name.size() > 0xFFFF) fail(start + 1, "element name longer than 65535 bytes");
-    XmlElement element{};
+    XmlElement& element = elements_.emplace_back();  // filled in place, as JsonDocument::add explains
     element.start = start;
     element.name_size = static_cast<std::uint16_t>(name.size());
     while (true) {
@@ -230,8 +230,7 @@ class XmlDocument {
     const bool empty = peek() == '/';
     pos_ += empty ? 2 : 1;
     element.text = pos_;
-    element.end = elements_.size() + 1;
-    elements_.push_back(element);
+    element.end = elements_.size();
     if (!empty) open_.push_back(elements_.size() - 1);
   }
 
