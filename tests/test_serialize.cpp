@@ -327,6 +327,25 @@ TEST_CASE("large JSON arrays, converted on two threads, load exactly and report 
   CHECK_THROWS_WITH(load(replace(json, "2.5e+300", "[]")), Contains("expected a number, found an array"));
 }
 
+TEST_CASE("the JSON reader reads a long double exactly, not through a double", "[serialize]") {
+  const long double value = 1.0L + std::numeric_limits<long double>::epsilon();
+  if (static_cast<long double>(static_cast<double>(value)) == value) {
+    SUCCEED("long double is no wider than double here");
+    return;
+  }
+  std::ostringstream out;
+  {
+    mlpersist::detail::JsonWriter ar(out);
+    ar(cereal::make_nvp("value", value));
+  }
+  const std::string text = out.str();
+  const mlpersist::detail::JsonDocument document(text, "t", 64);
+  mlpersist::detail::JsonReader ar(document);
+  long double read = 0;
+  ar(cereal::make_nvp("value", read));
+  CHECK(read == value);
+}
+
 TEST_CASE("the XML parser refuses malformed text with the byte offset and the reason", "[serialize]") {
   const std::pair<std::string, std::string> cases[] = {
       {"", "at byte offset 0: the document is empty"},

@@ -433,14 +433,15 @@ class JsonReader : public cereal::InputArchive<JsonReader>, public cereal::trait
   template <class T, std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>, int> = 0>
   void loadValue(T& value) {
     const JsonValue& found = document_[current()];
-    if constexpr (std::is_floating_point_v<T>) {
+    if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
       value = static_cast<T>(to_double(found));  // a float as cereal reads it: through the double
-    } else {
+    } else {  // integers, and long double (exactly, not through a double)
       expect(found, JsonKind::number);
       const std::string_view token = document_.token(found);
       const auto result = std::from_chars(token.data(), token.data() + token.size(), value);
       if (result.ec != std::errc() || result.ptr != token.data() + token.size())
-        throw CorruptFile("expected an integer in range, found '" + std::string(token) + "'");
+        throw CorruptFile(std::string("expected ") + (std::is_floating_point_v<T> ? "a number" : "an integer") +
+                          " in range, found '" + std::string(token) + "'");
     }
     advance();
   }
