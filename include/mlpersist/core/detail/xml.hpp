@@ -469,7 +469,6 @@ class XmlReader : public cereal::InputArchive<XmlReader>, public cereal::traits:
   }
   std::string_view leaf_text() { return leaf_text(stack_.back().element, decoded_); }
 
-
   const XmlDocument& document_;
   TwoThreadLoop loop_;
   std::vector<Level> stack_;
