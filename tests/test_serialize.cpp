@@ -271,18 +271,34 @@ TEST_CASE("XML text with outer whitespace is marked xml:space=\"preserve\" and k
   CHECK(q.names == p.names);
 }
 
-TEST_CASE("large XML arrays, converted on two threads, load exactly and report the first error in the file", "[serialize]") {
-  // A second thread converts the second half of each large array.
+namespace {
+
+/// A Probe whose md holds 300,000 numbers, written row by row: a second thread converts the second
+/// half of such an array when it is loaded from text.
+user::Probe large_probe() {
   user::Probe p;
   p.md = mlpersist::Matrix<double>::Random(600, 500);
   REQUIRE(static_cast<std::size_t>(p.md.size()) >= mlpersist::detail::TwoThreadLoop::min_numbers);
+  return p;
+}
+
+std::string saved(const user::Probe& p, mlpersist::Format format) {
   std::stringstream buffer;
-  mlpersist::save(p, buffer, mlpersist::Format::xml);
-  const std::string xml = buffer.str();
-  auto load = [](const std::string& bytes) {
-    std::istringstream in(bytes);
-    return mlpersist::load<user::Probe>(in, mlpersist::Format::xml);
-  };
+  mlpersist::save(p, buffer, format);
+  return buffer.str();
+}
+
+user::Probe loaded(const std::string& bytes, mlpersist::Format format) {
+  std::istringstream in(bytes);
+  return mlpersist::load<user::Probe>(in, format);
+}
+
+}  // namespace
+
+TEST_CASE("large XML arrays, converted on two threads, load exactly and report the first error in the file", "[serialize]") {
+  const user::Probe p = large_probe();
+  const std::string xml = saved(p, mlpersist::Format::xml);
+  auto load = [](const std::string& bytes) { return loaded(bytes, mlpersist::Format::xml); };
   CHECK(same_values(load(xml).md, p.md));
 
   // The elements at a quarter and at three quarters of md's data (the first of each name is md's).
@@ -300,19 +316,12 @@ TEST_CASE("large XML arrays, converted on two threads, load exactly and report t
 }
 
 TEST_CASE("large JSON arrays, converted on two threads, load exactly and report the first error in the file", "[serialize]") {
-  // md's data is written row by row: md(150, 0) is a quarter of the way in, md(450, 0) three quarters.
-  user::Probe p;
-  p.md = mlpersist::Matrix<double>::Random(600, 500);
+  // md(150, 0) is a quarter of the way into md's data, md(450, 0) three quarters.
+  user::Probe p = large_probe();
   p.md(150, 0) = 1.5e300;
   p.md(450, 0) = 2.5e300;
-  REQUIRE(static_cast<std::size_t>(p.md.size()) >= mlpersist::detail::TwoThreadLoop::min_numbers);
-  std::stringstream buffer;
-  mlpersist::save(p, buffer, mlpersist::Format::json);
-  const std::string json = buffer.str();
-  auto load = [](const std::string& bytes) {
-    std::istringstream in(bytes);
-    return mlpersist::load<user::Probe>(in, mlpersist::Format::json);
-  };
+  const std::string json = saved(p, mlpersist::Format::json);
+  auto load = [](const std::string& bytes) { return loaded(bytes, mlpersist::Format::json); };
   CHECK(same_values(load(json).md, p.md));
 
   auto replace = [](std::string bytes, const std::string& from, const std::string& to) {
