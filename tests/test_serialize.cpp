@@ -450,3 +450,27 @@ TEST_CASE("JSON values of the wrong kind or range name what was expected and fou
   CHECK_THROWS_WITH(load_probe("{\"d\": 0.5}"), "expected a member named 'i', which is missing");
   CHECK_THROWS_WITH(load_probe("{\"d\": [], \"i\": 1}"), "expected a number, found an array");
 }
+
+TEMPLATE_TEST_CASE("find_non_finite finds the first NaN or infinity, at any place in a block, and only those",
+                   "[serialize]", float, double) {
+  using Limits = std::numeric_limits<TestType>;
+  // Finite values whose bits come closest to a non-finite one's: the largest exponent, the sign, subnormals.
+  const std::vector<TestType> edges{Limits::max(), Limits::lowest(), Limits::denorm_min(), -Limits::denorm_min(),
+                                    Limits::min(), TestType(-0.0), TestType(0.0), TestType(1.0)};
+  std::vector<TestType> values(1500);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = edges[i % edges.size()];
+  CHECK(mlpersist::detail::find_non_finite(values.data(), values.size()) == values.data() + values.size());
+  CHECK(mlpersist::detail::find_non_finite(values.data(), 0) == values.data());
+  for (const TestType bad : {Limits::quiet_NaN(), -Limits::quiet_NaN(), Limits::signaling_NaN(), Limits::infinity(),
+                             -Limits::infinity()}) {
+    // Blocks of 512 values: the first and last of a block, the value after it, the very last one.
+    for (const std::size_t at : {std::size_t{0}, std::size_t{1}, std::size_t{511}, std::size_t{512}, std::size_t{1499}}) {
+      std::vector<TestType> damaged = values;
+      damaged[at] = bad;
+      if (at + 3 < damaged.size()) damaged[at + 3] = Limits::infinity();  // a later one is not the answer
+      INFO("value " << bad << " at " << at);
+      CHECK(mlpersist::detail::find_non_finite(damaged.data(), damaged.size()) == damaged.data() + at);
+      CHECK(mlpersist::detail::find_non_finite(damaged.data(), at) == damaged.data() + at);  // not in range
+    }
+  }
+}
