@@ -288,11 +288,11 @@ void read_archive(std::string_view bytes, Format format, const std::string& sour
 /// fails, the rest of the file is still checked, so that damage is reported as damage.
 template <class Reader>
 void read_binary_file(const InputFile& file, const std::string& source, const LoadOptions& options, Reader&& read) {
-  const std::string head =
+  const FileBytes head =
       file.read_exactly(0, static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), binary_header_size)));
   const std::uint32_t container = binary_container(head, file.size(), source);
   const std::size_t trailer_size = binary_trailer_size(container);
-  const std::string trailer_bytes = file.read_exactly(file.size() - trailer_size, trailer_size);
+  const FileBytes trailer_bytes = file.read_exactly(file.size() - trailer_size, trailer_size);
   const BinaryTrailer trailer = binary_trailer(trailer_bytes, file.size(), source);
   // Large files are checked by a second thread while they are read (declared first: it must
   // outlive the checksum and the buffer, whose tasks it runs).
@@ -354,14 +354,14 @@ void read_file_archive(const std::filesystem::path& path, std::optional<Format> 
   const std::string source = quoted(path);
 #ifdef MLPERSIST_DETAIL_POSIX
   InputFile file(path, options.max_bytes);
-  const std::string head =
+  const FileBytes head =
       file.read_exactly(0, static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), binary_magic.size())));
   if (head == binary_magic) {
     resolve_format(head, expected, source);
     read_binary_file(file, source, options, read);
     return;
   }
-  const std::string bytes = file.read_exactly(0, static_cast<std::size_t>(file.size()));
+  const FileBytes bytes = file.read_exactly(0, static_cast<std::size_t>(file.size()));
 #else
   const std::string bytes = read_file(path, options.max_bytes);
 #endif

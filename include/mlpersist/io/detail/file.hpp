@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <ostream>
 #include <streambuf>
 #include <random>
@@ -137,6 +138,22 @@ class FdBuffer : public std::streambuf {
   std::array<char, 1 << 16> buffer_;
 };
 
+/// Bytes read from a file, in memory that nothing writes before the read does: a large text file
+/// is then faulted in by the threads that copy it, not first by a single-threaded zero fill (as a
+/// std::string's resize would).
+class FileBytes {
+ public:
+  explicit FileBytes(std::size_t size) : data_(new char[size]), size_(size) {}
+  char* data() { return data_.get(); }
+  const char* data() const { return data_.get(); }
+  std::size_t size() const { return size_; }
+  operator std::string_view() const { return {data_.get(), size_}; }  // NOLINT: used as text, as std::string is
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t size_;
+};
+
 /// A file open for reading, closed when it goes out of scope.
 class InputFile {
  public:
@@ -175,11 +192,9 @@ class InputFile {
   }
 
   /// Exactly `size` bytes at `offset`; IoError if the file cannot give them.
-  std::string read_exactly(std::uint64_t offset, std::size_t size) const {
-    std::string bytes;
-    bytes.reserve(size);
+  FileBytes read_exactly(std::uint64_t offset, std::size_t size) const {
+    FileBytes bytes(size);
     advise_huge_pages(bytes.data(), size);  // a whole text file can be large
-    bytes.resize(size);
     // Two threads, each copying half from the page cache, read a 50 MB file about 1.5 times as
     // fast as one here (medians of 31: 28 against 44 ms).
     TwoThreadLoop(background_min_bytes).run(size, [&](std::size_t from, std::size_t to) {
