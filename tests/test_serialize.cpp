@@ -362,6 +362,12 @@ TEST_CASE("the XML parser refuses malformed text with the byte offset and the re
       {"<a>", "at byte offset 3: unterminated element <a>"},
       {"<a></b>", "at byte offset 3: expected </a>, found </b>"},
       {"<a><b></a>", "at byte offset 6: expected </b>, found </a>"},
+      // Names of 8 bytes or more are compared a word at a time: a difference in either part, a
+      // longer name, and a name cut short by the end of the text.
+      {"<a><coefficients>1</coefficientz></a>", "at byte offset 18: expected </coefficients>, found </coefficientz>"},
+      {"<a><coefficients>1</doefficients></a>", "at byte offset 18: expected </coefficients>, found </doefficients>"},
+      {"<a><coefficients>1</coefficients_2></a>", "at byte offset 18: expected </coefficients>, found </coefficients_2>"},
+      {"<a><coefficients>1</coefficients", "at byte offset 32: expected '>' to end </coefficients>"},
       {"< a/>", "at byte offset 1: expected an element name after '<'"},
       {"<a x=1/>", "at byte offset 5: expected a quoted attribute value"},
       {"<a x='1/>", "at byte offset 5: unterminated attribute value"},

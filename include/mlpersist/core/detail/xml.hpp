@@ -240,8 +240,9 @@ class XmlDocument {
     XmlElement& element = elements_[open_.back()];
     const std::string_view expected = name(element);
     pos_ += 2;
-    if (text_.compare(pos_, expected.size(), expected) == 0 && pos_ + expected.size() < text_.size() &&
-        is(text_[pos_ + expected.size()], ends_name)) {
+    const std::size_t after = pos_ + expected.size();
+    if (after <= text_.size() && same_bytes(text_.data() + pos_, expected) &&
+        (after == text_.size() || is(text_[after], ends_name))) {
       pos_ += expected.size();
     } else {
       const std::string_view found = parse_name("an element name after '</'");
@@ -252,6 +253,22 @@ class XmlDocument {
     ++pos_;
     element.end = elements_.size();
     open_.pop_back();
+  }
+
+  /// Whether the bytes at `at` (in bounds) are `expected`'s. Element names are short: a call to
+  /// memcmp for each end tag was a sixth of the parse's time.
+  static bool same_bytes(const char* at, std::string_view expected) {
+    std::size_t i = 0;
+    for (; i + 8 <= expected.size(); i += 8) {
+      std::uint64_t a = 0;
+      std::uint64_t b = 0;
+      std::memcpy(&a, at + i, 8);
+      std::memcpy(&b, expected.data() + i, 8);
+      if (a != b) return false;
+    }
+    for (; i < expected.size(); ++i)
+      if (at[i] != expected[i]) return false;
+    return true;
   }
 
   /// Text at pos_ inside the innermost open element, up to the next '<' (references checked). The
