@@ -296,3 +296,26 @@ TEST_CASE("CorruptFile: a NaN or infinite parameter, in small and large files", 
   CHECK_THROWS_WITH(mlpersist::load<LinearD>(json),
                     Contains("expected a finite number, found inf") && Contains("at model.intercept_"));
 }
+
+TEST_CASE("CorruptFile: a NaN or infinite weight in a JSON or XML matrix names its row and column", "[errors]") {
+  test::TempDir dir;
+  // A 3x4 weight matrix, stored row by row in text: the value at row 1, column 2 is the seventh.
+  mlpersist::Matrix<double> first = mlpersist::Matrix<double>::Constant(3, 4, 0.25);
+  first(1, 2) = 0.8125;
+  mlpersist::MLPClassifier<double> model;
+  model.set_parameters({first, mlpersist::Matrix<double>::Constant(4, 1, 0.5)},
+                       {mlpersist::Vector<double>::Constant(4, 0.5), mlpersist::Vector<double>::Constant(1, 0.5)},
+                       mlpersist::Labels::LinSpaced(2, 0, 1));
+  const std::pair<std::string, std::string> cases[] = {
+      {"model.json", "NaN"}, {"model.json", "-Infinity"}, {"model.xml", "nan"}, {"model.xml", "inf"}};
+  for (const auto& [name, bad] : cases) {
+    const auto path = dir / name;
+    mlpersist::save(model, path);
+    test::write_bytes(path, test::replace_once(test::read_bytes(path), "0.8125", bad));
+    INFO(name << ": " << bad);
+    CHECK_THROWS_AS(mlpersist::load<mlpersist::MLPClassifier<double>>(path), mlpersist::CorruptFile);
+    CHECK_THROWS_WITH(mlpersist::load<mlpersist::MLPClassifier<double>>(path),
+                      Contains(path.string()) && Contains("expected finite numbers, found") &&
+                          Contains("at row 1, column 2"));
+  }
+}

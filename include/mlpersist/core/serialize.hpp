@@ -406,7 +406,8 @@ void read_values(Archive& ar, Scalar* data, std::size_t count, Eigen::Index rows
 template <class MatrixType>
 void require_finite_in_row_order(const MatrixType& matrix) {
   if constexpr (std::is_floating_point_v<typename MatrixType::Scalar>) {
-    if (matrix.allFinite()) return;  // vectorised: the common case
+    const auto size = static_cast<std::size_t>(matrix.size());
+    if (find_non_finite(matrix.data(), size) == matrix.data() + size) return;  // the common case
     for (Eigen::Index i = 0; i < matrix.rows(); ++i)
       for (Eigen::Index j = 0; j < matrix.cols(); ++j)
         require_finite(&matrix(i, j), 1, static_cast<std::size_t>(j * matrix.rows() + i), matrix.rows());
