@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 using Catch::Matchers::Contains;
 
@@ -295,6 +296,50 @@ TEST_CASE("CorruptFile: a NaN or infinite parameter, in small and large files", 
   CHECK_THROWS_AS(mlpersist::load<LinearD>(json), mlpersist::CorruptFile);
   CHECK_THROWS_WITH(mlpersist::load<LinearD>(json),
                     Contains("expected a finite number, found inf") && Contains("at model.intercept_"));
+}
+
+TEMPLATE_TEST_CASE("CorruptFile: the first NaN of a large array read by two threads is the one named", "[errors]", float,
+                   double) {
+  // 2,000,000 coefficients (8 or 16 MB): a file's thread reads the first half, checking each piece
+  // as it arrives (the first piece starts with bytes read before the array), while the background
+  // thread reads and checks the second.
+  using Model = mlpersist::LinearRegression<TestType>;
+  constexpr Eigen::Index size = 2000000;
+  mlpersist::Vector<TestType> coef(size);
+  for (Eigen::Index i = 0; i < size; ++i) coef(i) = static_cast<TestType>(i) + TestType(0.5);  // each exact
+  Model model;
+  model.set_parameters(coef, TestType(0.5));
+  std::stringstream out;
+  mlpersist::save(model, out, mlpersist::Format::binary);
+  const std::string saved = out.str();
+  const auto first = saved.find(std::string(reinterpret_cast<const char*>(coef.data()), 3 * sizeof(TestType)));
+  REQUIRE(first != std::string::npos);
+  test::TempDir dir;
+  const auto path = dir / "bad.bin";
+  const TestType nan = std::numeric_limits<TestType>::quiet_NaN();
+  // The halves meet at the first multiple of the piece size past the middle.
+  constexpr auto piece = static_cast<Eigen::Index>(mlpersist::detail::BlockReader::piece_bytes);
+  constexpr Eigen::Index split = (size * Eigen::Index{sizeof(TestType)} / 2 + piece - 1) / piece * piece /
+                                 Eigen::Index{sizeof(TestType)};
+  const std::vector<Eigen::Index> cases[] = {{0},         {1},        {split - 1},  {split},
+                                             {split + 1}, {size * 3 / 4}, {size - 1}, {size / 4, size * 3 / 4},
+                                             {split, size - 1}};
+  for (const auto& bad : cases) {
+    std::string bytes = saved;
+    for (const Eigen::Index at : bad)
+      std::memcpy(&bytes[first + static_cast<std::size_t>(at) * sizeof(TestType)], &nan, sizeof nan);
+    test::write_bytes(path, test::reseal(bytes));
+    INFO("NaN at " << bad.front() << (bad.size() > 1 ? " and later" : ""));
+    CHECK_THROWS_AS(mlpersist::load<Model>(path), mlpersist::CorruptFile);
+    CHECK_THROWS_WITH(mlpersist::load<Model>(path), Contains("expected finite numbers, found nan") &&
+                                                        Contains("at row " + std::to_string(bad.front()) + ", column 0"));
+    // Without the reseal, damage in either half fails the checksum.
+    test::write_bytes(path, bytes);
+    CHECK_THROWS_WITH(mlpersist::load<Model>(path), Contains("checksum mismatch"));
+  }
+  // And undamaged, it loads exactly.
+  test::write_bytes(path, saved);
+  CHECK(mlpersist::load<Model>(path).coef() == coef);
 }
 
 TEST_CASE("CorruptFile: a NaN or infinite weight in a JSON or XML matrix names its row and column", "[errors]") {

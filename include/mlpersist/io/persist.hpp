@@ -189,10 +189,18 @@ inline void check_checksum(std::string_view file, std::uint32_t container, std::
   check_checksum(checksum, stored, source);
 }
 
-/// What an archive reads besides its bytes: a binary load's background checker, or the mapping its
-/// Parameters are bound to; a text file's parsed document.
+/// Whether cereal's portable binary archive reads the values of `input` as they are: it swaps their
+/// bytes when the byte its output archive writes first (1: little-endian) is not this machine's.
+/// A BlockReader reads values straight into memory, so it is used only when nothing is swapped.
+inline bool in_native_byte_order(std::streambuf& input) {
+  return input.sgetc() == (cereal::portable_binary_detail::is_little_endian() ? 1 : 0);
+}
+
+/// What an archive reads besides its bytes: a binary load's background checker and file reader, or
+/// the mapping its Parameters are bound to; a text file's parsed document.
 struct ArchiveExtras {
   Background* background = nullptr;
+  BlockReader* block_reader = nullptr;
   const MappedInput* mapped = nullptr;
   const JsonDocument* json = nullptr;
   const XmlDocument* xml = nullptr;
@@ -234,6 +242,7 @@ void parse_archive(std::streambuf& input, std::uint64_t size, Format format, std
     switch (format) {
       case Format::binary: {
         context.binary_input = &input;
+        if (in_native_byte_order(input)) context.block_reader = extras.block_reader;
         std::istream in(&input);
         cereal::PortableBinaryInputArchive ar(in);
         read(ar);
@@ -310,6 +319,7 @@ void read_binary_file(const InputFile& file, const std::string& source, const Lo
   };
   ArchiveExtras extras;
   if (background) extras.background = &*background;
+  extras.block_reader = &input;
   try {
     parse_archive(input, trailer.payload_size, Format::binary, container, source, options, read, extras);
   } catch (const Error&) {
