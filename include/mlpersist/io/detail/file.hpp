@@ -333,23 +333,24 @@ class ChecksummedFileBuffer : public std::streambuf, public BlockReader {
 
  private:
   /// Reads bytes [from, to) of `out` from the file at `file_offset` on, piece by piece (pieces end at
-  /// multiples of piece_bytes), adding each to `checksum` if given and passing it to `check`; the
-  /// first piece is checked from `checked_from`. Returns where the read stopped: `to`, unless the
-  /// file failed (`error` says how) or ended.
+  /// multiples of piece_bytes), adding each to `checksum` if given and passing it to `check`. The
+  /// first piece is checked from `checked_from`, even if nothing is left to read. Returns where the
+  /// read stopped: `to`, unless the file failed (`error` says how) or ended.
   std::size_t read_pieces(char* out, std::size_t from, std::size_t to, std::uint64_t file_offset, Checksum* checksum,
                           const Check& check, int& error, std::size_t checked_from) const {
     std::size_t at = from;
-    while (at < to && error == 0) {
+    do {
       const std::size_t want = std::min(to, (at / piece_bytes + 1) * piece_bytes) - at;
-      const std::size_t got = file_.read_at(out + at, want, file_offset + (at - from), error);
+      const std::size_t got = want == 0 || error != 0 ? 0 : file_.read_at(out + at, want, file_offset + (at - from), error);
       if (checksum != nullptr) checksum->update(out + at, got);
       check(std::min(checked_from, at), at + got);
       checked_from = to;
       at += got;
       if (got < want) break;  // a read error, or the file shrank while being read
-    }
+    } while (at < to);
     return at;
   }
+
   /// Reads up to `size` bytes, never past `end_`, in pieces small enough to be checksummed from cache.
   std::size_t fill(char* out, std::size_t size) {
     constexpr std::size_t piece = piece_bytes;
