@@ -380,7 +380,7 @@ void save_matrix(Archive& ar, const Eigen::MatrixBase<Derived>& matrix) {
 /// Reads `count` binary elements into `data` through the input's BlockReader, which checks each
 /// piece as it arrives.
 template <class Scalar>
-void read_block(BlockReader& reader, Scalar* data, std::size_t count, Eigen::Index rows, bool check) {
+void read_values_as_block(BlockReader& reader, Scalar* data, std::size_t count, Eigen::Index rows, bool check) {
   std::atomic<std::size_t> first_bad{count};  // pieces may be checked on two threads at once
   const std::size_t size = count * sizeof(Scalar);
   const std::size_t got = reader.read_block(reinterpret_cast<char*>(data), size, [&](std::size_t from, std::size_t to) {
@@ -395,7 +395,7 @@ void read_block(BlockReader& reader, Scalar* data, std::size_t count, Eigen::Ind
   });
   if (got != size)  // as cereal says it
     throw cereal::Exception("Failed to read " + std::to_string(size) + " bytes from input stream! Read " + std::to_string(got));
-  if (first_bad < count) require_finite(data + first_bad.load(), 1, first_bad.load(), rows);
+  if (const std::size_t bad = first_bad; bad < count) require_finite(data + bad, 1, bad, rows);
 }
 
 /// Reads `count` binary elements in pieces, each checked while it is still in cache: in the
@@ -407,7 +407,7 @@ void read_values(Archive& ar, Scalar* data, std::size_t count, Eigen::Index rows
   const bool check = values == Values::finite && std::is_floating_point_v<Scalar>;
   const LoadContext* context = LoadContext::current();
   if (context != nullptr && context->block_reader != nullptr && count * sizeof(Scalar) >= background_min_bytes)
-    return read_block(*context->block_reader, data, count, rows, check);
+    return read_values_as_block(*context->block_reader, data, count, rows, check);
   Background* background = background_of_load();
   std::size_t first_bad = count;  // written by the background's tasks, read after they finish
   {

@@ -353,11 +353,10 @@ class ChecksummedFileBuffer : public std::streambuf, public BlockReader {
 
   /// Reads up to `size` bytes, never past `end_`, in pieces small enough to be checksummed from cache.
   std::size_t fill(char* out, std::size_t size) {
-    constexpr std::size_t piece = piece_bytes;
     size = static_cast<std::size_t>(std::min<std::uint64_t>(size, end_ - next_));
     std::size_t done = 0;
     while (done < size && error_ == 0) {
-      const std::size_t want = std::min(piece, size - done);
+      const std::size_t want = std::min(piece_bytes, size - done);
       const std::size_t got = file_.read_at(out + done, want, next_, error_);
       if (background_ != nullptr)
         background_->run([checksum = &checksum_, data = out + done, got] { checksum->update(data, got); });
