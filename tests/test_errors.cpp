@@ -364,3 +364,37 @@ TEST_CASE("CorruptFile: a NaN or infinite weight in a JSON or XML matrix names i
                           Contains("at row 1, column 2"));
   }
 }
+
+TEST_CASE("CorruptFile: malformed XML in either half of a file parsed by two threads", "[errors]") {
+  // 300,000 coefficients: about 15 MB of XML, which two threads parse (XmlDocument).
+  mlpersist::Vector<double> coef(300000);
+  for (Eigen::Index i = 0; i < coef.size(); ++i) coef(i) = static_cast<double>(i % 1000) / 7.0;
+  mlpersist::LinearRegression<double> model;
+  model.set_parameters(coef, 0.5);
+  test::TempDir dir;
+  const auto path = dir / "model.xml";
+  mlpersist::save(model, path);
+  const std::string bytes = test::read_bytes(path);
+  REQUIRE(mlpersist::detail::XmlDocument(bytes, "t", 64).parsed_in_two_threads());
+  CHECK(mlpersist::load<mlpersist::LinearRegression<double>>(path).coef() == coef);
+  // An end tag that does not match, at a tenth, in the middle and at nine tenths of the file; and
+  // nesting deeper than allowed near the end.
+  for (const int k : {30000, 150000, 270000}) {
+    const std::string end_tag = "</value" + std::to_string(k) + ">";
+    const std::size_t at = bytes.find(end_tag);
+    INFO(end_tag << " at byte offset " << at);
+    test::write_bytes(path, test::replace_once(bytes, end_tag, "</wrong" + std::to_string(k) + ">"));
+    CHECK_THROWS_AS(mlpersist::load<mlpersist::LinearRegression<double>>(path), mlpersist::CorruptFile);
+    CHECK_THROWS_WITH(mlpersist::load<mlpersist::LinearRegression<double>>(path),
+                      Contains(path.string()) && Contains("malformed XML at byte offset " + std::to_string(at) +
+                                                          ": expected " + end_tag + ", found </wrong"));
+  }
+  const std::string last = "<value299999>";
+  const std::size_t deep_at = bytes.find(last) + last.size();
+  test::write_bytes(path, test::replace_once(bytes, last, last + "<a><a><a><a></a></a></a></a>"));
+  mlpersist::LoadOptions options;
+  options.max_depth = 8;  // <cereal><model><coef_><data><value299999> is 5 deep
+  CHECK_THROWS_AS(mlpersist::load<mlpersist::LinearRegression<double>>(path, options), mlpersist::LimitExceeded);
+  CHECK_THROWS_WITH(mlpersist::load<mlpersist::LinearRegression<double>>(path, options),
+                    Contains("byte offset " + std::to_string(deep_at + 9)));
+}

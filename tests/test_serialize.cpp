@@ -1,6 +1,7 @@
 // The field-level machinery, through a user-defined model type (as a user would write one): every
 // supported member kind, and exact round-trips of special floating-point values in every format.
 #include "helpers.hpp"
+#include "xml_outcome.hpp"
 
 #include <mlpersist/mlpersist.hpp>
 
@@ -355,8 +356,11 @@ TEST_CASE("the JSON reader reads a long double exactly, not through a double", "
   CHECK(read == value);
 }
 
-TEST_CASE("the XML parser refuses malformed text with the byte offset and the reason", "[serialize]") {
-  const std::pair<std::string, std::string> cases[] = {
+namespace {
+
+/// Malformed XML documents, each with where and why the parser must refuse it.
+std::vector<std::pair<std::string, std::string>> malformed_xml() {
+  return {
       {"", "at byte offset 0: the document is empty"},
       {"x", "at byte offset 0: expected the root element"},
       {"<a>", "at byte offset 3: unterminated element <a>"},
@@ -384,22 +388,67 @@ TEST_CASE("the XML parser refuses malformed text with the byte offset and the re
       {"<a><!-- x </a>", "at byte offset 3: unterminated comment"},
       {std::string("<a>\0</a>", 8), "at byte offset 3: NUL character"},
   };
-  for (const auto& [text, expected] : cases) {
+}
+
+/// What XML allows: a declaration, comments, both quotes, references decoded to UTF-8, and text
+/// trimmed unless xml:space="preserve".
+const std::string permitted_xml =
+    "\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<!-- c -->\n<a x=\"&lt;\" y='2'>"
+    "<b>&#65;&#x42;&amp;&#xe9; </b><!-- c --><c xml:space='preserve'> \n</c><d/></a>\n<!-- c -->\n";
+
+}  // namespace
+
+TEST_CASE("the XML parser refuses malformed text with the byte offset and the reason", "[serialize]") {
+  for (const auto& [text, expected] : malformed_xml()) {
     INFO(text);
     CHECK_THROWS_AS(mlpersist::detail::XmlDocument(text, "t", 64), mlpersist::CorruptFile);
     CHECK_THROWS_WITH(mlpersist::detail::XmlDocument(text, "t", 64), "t: malformed XML " + expected);
   }
-  // What XML allows parses: a declaration, comments, both quotes, references decoded to UTF-8, and
-  // text trimmed unless xml:space="preserve".
-  const std::string text =
-      "\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<!-- c -->\n<a x=\"&lt;\" y='2'>"
-      "<b>&#65;&#x42;&amp;&#xe9; </b><!-- c --><c xml:space='preserve'> \n</c><d/></a>\n<!-- c -->\n";
-  const mlpersist::detail::XmlDocument document(text, "t", 64);
+  const mlpersist::detail::XmlDocument document(permitted_xml, "t", 64);
   REQUIRE(document.size() == 4);
   CHECK(document.name(document[0]) == "a");
   CHECK(document.text(document[1]) == "AB&\xc3\xa9");
   CHECK(document.text(document[2]) == " \n");
   CHECK(document[3].end == 4);
+}
+
+TEST_CASE("the XML parser's second thread changes nothing, wherever the second half starts", "[serialize]") {
+  using mlpersist::detail::XmlDocument;
+  // Every document is parsed with the second half starting at every offset, and must give what a
+  // one-thread parse gives: the same elements, or the same error at the same place.
+  std::vector<std::pair<std::string, std::uint32_t>> documents;  // with the nesting allowed
+  for (const auto& [text, expected] : malformed_xml()) documents.emplace_back(text, 64);
+  for (const std::string& text : {
+           permitted_xml,
+           std::string("<r><a><b>1</b><b> 2 </b></a>\n<a><b>3</b><c/></a></r>"),
+           std::string("<r><a>1</a><!-- <a>2</a> --><?p <a>3</a> ?><a>4</a></r>"),  // start tags in markup
+           std::string("<r><a><b>1</b></c></r>"),   // an element of the first half closed by another name
+           std::string("<r><a><b/></a></a></r>"),   // one end tag too many
+           std::string("<r><a><b>1</b>"),           // not closed
+           std::string("<r><a><b/></a>x</r>"),      // text after a child of the first half's element
+           std::string("<r><a/></r><s/>"),          // a second root
+           std::string("<r><a/></r> <!-- x --> "),  // what may follow the root
+           std::string("<r><a xml:space='preserve'> </a><a>&lt;&#65;</a><a x='&amp;'/></r>"),
+       })
+    documents.emplace_back(text, 64);
+  for (std::uint32_t depth = 1; depth <= 6; ++depth) {
+    documents.emplace_back("<a><b><c><d><e/></d></c></b></a>", depth);
+    documents.emplace_back("<a><b/><b><c/></b><b><c><d/></c></b><b/></a>", depth);
+  }
+  for (const auto& [text, max_depth] : documents) {
+    INFO(text << " (max_depth " << max_depth << ")");
+    const std::string one_thread = test::xml_outcome(text, max_depth, XmlDocument::no_second_half);
+    for (std::size_t second_half = 0; second_half <= text.size() + 1; ++second_half) {
+      INFO("second half from offset " << second_half);
+      CHECK(test::xml_outcome(text, max_depth, second_half) == one_thread);
+    }
+  }
+  // The second thread's elements are used when they can be (and not when the tag where it started
+  // lies in a comment).
+  const std::string text = "<r><a>1</a><!-- <a>2</a> --><a>3</a></r>";
+  CHECK(XmlDocument(text, "t", 64, text.find("<a>3")).parsed_in_two_threads());
+  CHECK_FALSE(XmlDocument(text, "t", 64, text.find("<a>2")).parsed_in_two_threads());
+  CHECK_FALSE(XmlDocument(text, "t", 64, XmlDocument::no_second_half).parsed_in_two_threads());
 }
 
 TEST_CASE("XML values of the wrong kind or range name what was expected and found", "[serialize]") {

@@ -18,12 +18,14 @@
 
 #include <cereal/cereal.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -48,15 +50,31 @@ struct XmlElement {
 /// A parsed XML document; `text` must outlive it. Throws CorruptFile for malformed text (with the
 /// byte offset and the reason) and LimitExceeded for nesting deeper than max_depth; `source` names
 /// the input in those messages. Element 0 is the root.
+///
+/// Documents of 2 MiB or more are parsed by two threads. Another thread parses from the first start
+/// tag at or past the middle (the "second half") while this one parses up to it; when this parse
+/// arrives there, it takes the other's elements over. Anything the other thread cannot decide alone
+/// (an error, or a guess that this parse does not confirm: the tag may lie in a comment) makes this
+/// thread parse on by itself, so the elements and the errors are exactly those of a one-thread parse.
 class XmlDocument {
  public:
   XmlDocument(std::string_view text, const std::string& source, std::uint32_t max_depth)
+      : XmlDocument(text, source, max_depth, text.size() >= background_min_bytes ? text.size() / 2 : no_second_half) {}
+
+  static constexpr std::size_t no_second_half = std::string_view::npos;
+
+  /// Parses with the second half starting at the first start tag at or after `second_half`, or on one
+  /// thread with no_second_half. (Tests compare the two at every offset.)
+  XmlDocument(std::string_view text, const std::string& source, std::uint32_t max_depth, std::size_t second_half)
       : text_(text), source_(source), max_depth_(max_depth) {
-    parse();
+    parse(second_half);
   }
 
   const XmlElement& operator[](std::uint64_t index) const { return elements_[index]; }
   std::uint64_t size() const { return elements_.size(); }
+
+  /// Whether the elements of the second half were parsed by another thread.
+  bool parsed_in_two_threads() const { return two_threads_; }
 
   std::string_view name(const XmlElement& element) const { return text_.substr(element.start + 1, element.name_size); }
   bool has_children(std::uint64_t index) const { return elements_[index].end > index + 1; }
@@ -197,6 +215,8 @@ class XmlDocument {
   void parse_start_tag() {
     const std::size_t start = pos_;
     if (open_.size() + 1 > max_depth_) throw LimitExceeded(nesting_error(source_, "XML", max_depth_, start));
+    if (fragment_ && open_.size() + 1 > outer_end_tags_.size())
+      max_relative_depth_ = std::max(max_relative_depth_, open_.size() + 1 - outer_end_tags_.size());
     ++pos_;
     const std::string_view name = parse_name("an element name after '<'");
     if (name.size() > 0xFFFF) fail(start + 1, "element name longer than 65535 bytes");
@@ -317,35 +337,140 @@ class XmlDocument {
     }
   }
 
-  void parse() {
+  void parse(std::size_t second_half) {
     if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;  // a UTF-8 byte order mark
     skip_outside_root();
     if (at_end()) fail(pos_, "the document is empty");
     if (peek() != '<') fail(pos_, "expected the root element");
-    // An element takes at least 4 bytes ("<a/>"); mlpersist's take 30 or more.
-    elements_.reserve(std::min<std::size_t>(text_.size() / 32 + 16, std::size_t{1} << 24));
-    advise_huge_pages(elements_.data(), elements_.capacity() * sizeof(XmlElement));
+    reserve_elements(text_.size());
+    const std::size_t split = second_half == no_second_half ? no_second_half : next_start_tag(second_half);
+    std::optional<XmlDocument> second;  // declared before the thread that fills it, joined first
+    std::optional<Background> helper;
+    if (split != no_second_half) {
+      helper.emplace().run([this, split, &second] {
+        try {
+          second.emplace(XmlDocument(text_, max_depth_, split, Fragment{}));
+        } catch (...) {  // this thread parses that part itself, and finds the error again
+        }
+      });
+    }
+    BackgroundWait joined(helper ? &*helper : nullptr);
     parse_start_tag();
-    while (!open_.empty()) {
-      const std::uint64_t parent = open_.back();
-      // The parent's first content is its text, unless a child element or other markup came first.
-      const bool first_content = elements_[parent].text == pos_ && elements_.size() == parent + 1;
-      parse_text(first_content);
-      const char after = pos_ + 1 < text_.size() ? text_[pos_ + 1] : '\0';  // parse_text stopped at '<'
-      if (after == '/') {
-        parse_end_tag();
-      } else if (after == '!' || after == '?') {
-        skip_markup();
-      } else {
-        const XmlElement& element = elements_[parent];
-        if (element.text_size > 0 && !(element.preserve && raw_is_blank(element)))
-          fail(pos_, "text mixed with elements in <" + std::string(name(element)) + ">");
-        elements_[parent].text_size = 0;
+    if (parse_content(split)) {  // at the start tag where the second half begins
+      helper->wait();
+      if (!second || !adopt(*second)) {
         parse_start_tag();
+        parse_content(no_second_half);
       }
     }
     skip_outside_root();
     if (!at_end()) fail(pos_, "the root element must not be followed by other content");
+  }
+
+  void reserve_elements(std::size_t text_size) {
+    // An element takes at least 4 bytes ("<a/>"); mlpersist's take 30 or more.
+    elements_.reserve(std::min<std::size_t>(text_size / 32 + 16, std::size_t{1} << 24));
+    advise_huge_pages(elements_.data(), elements_.capacity() * sizeof(XmlElement));
+  }
+
+  /// Parses the content of the open elements until all are closed, or (returning true) up to the
+  /// start tag at `stop_at`. A fragment parses on to the end of the text; whatever it finds while
+  /// none of its own elements is open belongs to elements opened before it.
+  bool parse_content(std::size_t stop_at) {
+    while (fragment_ ? !at_end() : !open_.empty()) {
+      if (open_.empty()) {
+        // In an element opened before the fragment, past its first child: only whitespace and
+        // markup may follow (what the error would be, the whole parse decides).
+        pos_ = skip(pos_, space, true);
+        if (at_end()) break;
+        if (peek() != '<') fail(pos_, "text after an element");
+      } else {
+        const std::uint64_t parent = open_.back();
+        // The parent's first content is its text, unless a child element or other markup came first.
+        const bool first_content = elements_[parent].text == pos_ && elements_.size() == parent + 1;
+        parse_text(first_content);
+      }
+      const char after = pos_ + 1 < text_.size() ? text_[pos_ + 1] : '\0';  // at '<'
+      if (after == '/') {
+        if (open_.empty())
+          parse_outer_end_tag();
+        else
+          parse_end_tag();
+      } else if (after == '!' || after == '?') {
+        skip_markup();
+      } else {
+        if (!open_.empty()) {
+          XmlElement& element = elements_[open_.back()];
+          if (element.text_size > 0 && !(element.preserve && raw_is_blank(element)))
+            fail(pos_, "text mixed with elements in <" + std::string(name(element)) + ">");
+          element.text_size = 0;
+        }
+        if (pos_ == stop_at) return true;
+        parse_start_tag();
+      }
+    }
+    return false;
+  }
+
+  /// The offset of the first '<' at or after `from` that may start an element (not "</", "<!" or
+  /// "<?"), or no_second_half.
+  std::size_t next_start_tag(std::size_t from) const {
+    for (std::size_t at = text_.find('<', from); at != std::string_view::npos && at + 1 < text_.size();
+         at = text_.find('<', at + 1)) {
+      const char next = text_[at + 1];
+      if (next != '/' && next != '!' && next != '?') return at;
+    }
+    return no_second_half;
+  }
+
+  // ---- The second half, parsed as a fragment on another thread ----
+
+  struct Fragment {};
+  /// An end tag in a fragment of an element opened before it.
+  struct OuterEndTag {
+    std::string_view name;
+    std::uint64_t elements_before;  // the fragment's elements before it
+    std::size_t after;              // the offset past its '>'
+  };
+
+  /// Parses text[start, end) as a fragment: `start` is taken to be a start tag in some element's
+  /// content. Throws as the whole parse does, but only adopt() knows whether that is an error.
+  XmlDocument(std::string_view text, std::uint32_t max_depth, std::size_t start, Fragment)
+      : text_(text), max_depth_(max_depth), pos_(start), fragment_(true) {
+    reserve_elements(text.size() - start);
+    parse_content(no_second_half);
+  }
+
+  /// An end tag at pos_ in a fragment with none of its own elements open.
+  void parse_outer_end_tag() {
+    pos_ += 2;
+    const std::string_view closed = parse_name("an element name after '</'");
+    skip_space();
+    if (peek() != '>') fail(pos_, "expected '>' to end </" + std::string(closed) + ">");
+    ++pos_;
+    outer_end_tags_.push_back({closed, elements_.size(), pos_});
+  }
+
+  /// Takes over the elements of `second`, the fragment parsed from pos_ (a start tag) to the end of
+  /// the text, if they are what this parse would find there: its end tags of outer elements must
+  /// close exactly the elements open here, innermost first, and its elements must not be nested
+  /// deeper than max_depth. The root is then closed, and pos_ is past its end tag. Returns false,
+  /// changing nothing, if they are not.
+  bool adopt(const XmlDocument& second) {
+    const std::vector<OuterEndTag>& closes = second.outer_end_tags_;
+    if (closes.size() != open_.size() || open_.size() + second.max_relative_depth_ > max_depth_) return false;
+    for (std::size_t i = 0; i < closes.size(); ++i)
+      if (closes[i].name != name(elements_[open_[open_.size() - 1 - i]])) return false;
+    const std::uint64_t offset = elements_.size();
+    elements_.insert(elements_.end(), second.elements_.begin(), second.elements_.end());
+    for (std::uint64_t i = offset; i < elements_.size(); ++i) elements_[i].end += offset;
+    for (const OuterEndTag& close : closes) {
+      elements_[open_.back()].end = offset + close.elements_before;
+      open_.pop_back();
+    }
+    pos_ = closes.back().after;
+    two_threads_ = true;
+    return true;
   }
 
   bool raw_is_blank(const XmlElement& element) const {
@@ -360,6 +485,12 @@ class XmlDocument {
   std::size_t pos_ = 0;
   std::vector<XmlElement> elements_;
   std::vector<std::uint64_t> open_;  // elements being filled, outermost first
+  bool two_threads_ = false;  // adopt() took the second half's elements
+  // A fragment's: its end tags of elements opened before it, and its greatest nesting depth, from
+  // its start (the depth of the element it starts with is 1).
+  bool fragment_ = false;
+  std::vector<OuterEndTag> outer_end_tags_;
+  std::size_t max_relative_depth_ = 0;
 };
 
 // ---- Reading ---------------------------------------------------------------------------------
