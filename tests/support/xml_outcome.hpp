@@ -19,7 +19,7 @@ inline std::string xml_outcome(std::string_view text, std::uint32_t max_depth, s
     std::string records;
     for (std::uint64_t i = 0; i < document.size(); ++i) {
       const XmlElement& element = document[i];
-      records += std::to_string(element.start) + ' ' + std::to_string(element.end) + ' ' +
+      records += std::to_string(element.start) + ' ' + std::to_string(element.descendants) + ' ' +
                  std::to_string(element.text) + ' ' + std::to_string(element.text_size) + ' ' +
                  std::to_string(element.name_size) + ' ' + std::to_string(element.has_entities) + ' ' +
                  std::to_string(element.preserve) + '\n';

@@ -39,7 +39,7 @@ namespace mlpersist::detail {
 /// descendants.
 struct XmlElement {
   std::uint64_t start;       // offset of the '<' of its start tag (its name follows)
-  std::uint64_t end;         // index one past its descendants
+  std::uint64_t descendants; // how many elements follow it inside it
   std::uint64_t text;        // offset of its text: all of its content if it has no child elements
   std::uint32_t text_size;   // (trimmed of outer whitespace, unless it says xml:space="preserve")
   std::uint16_t name_size;
@@ -70,14 +70,18 @@ class XmlDocument {
     parse(second_half);
   }
 
-  const XmlElement& operator[](std::uint64_t index) const { return elements_[index]; }
-  std::uint64_t size() const { return elements_.size(); }
+  const XmlElement& operator[](std::uint64_t index) const {
+    return index < elements_.size() ? elements_[index] : second_half_[index - elements_.size()];
+  }
+  std::uint64_t size() const { return elements_.size() + second_half_.size(); }
+  /// The index one past an element's descendants.
+  std::uint64_t end(std::uint64_t index) const { return index + 1 + (*this)[index].descendants; }
 
   /// Whether the elements of the second half were parsed by another thread.
   bool parsed_in_two_threads() const { return two_threads_; }
 
   std::string_view name(const XmlElement& element) const { return text_.substr(element.start + 1, element.name_size); }
-  bool has_children(std::uint64_t index) const { return elements_[index].end > index + 1; }
+  bool has_children(std::uint64_t index) const { return (*this)[index].descendants > 0; }
 
   /// An element's text as it is in the file (references undecoded).
   std::string_view raw_text(const XmlElement& element) const { return text_.substr(element.text, element.text_size); }
@@ -250,7 +254,6 @@ class XmlDocument {
     const bool empty = peek() == '/';
     pos_ += empty ? 2 : 1;
     element.text = pos_;
-    element.end = elements_.size();
     if (!empty) open_.push_back(elements_.size() - 1);
   }
 
@@ -271,7 +274,7 @@ class XmlDocument {
     skip_space();
     if (peek() != '>') fail(pos_, "expected '>' to end </" + std::string(expected) + ">");
     ++pos_;
-    element.end = elements_.size();
+    element.descendants = elements_.size() - open_.back() - 1;
     open_.pop_back();
   }
 
@@ -342,8 +345,8 @@ class XmlDocument {
     skip_outside_root();
     if (at_end()) fail(pos_, "the document is empty");
     if (peek() != '<') fail(pos_, "expected the root element");
-    reserve_elements(text_.size());
     const std::size_t split = second_half == no_second_half ? no_second_half : next_start_tag(second_half);
+    reserve_elements(std::min(split, text_.size()));
     std::optional<XmlDocument> second;  // declared before the thread that fills it, joined first
     std::optional<Background> helper;
     if (split != no_second_half) {
@@ -455,19 +458,18 @@ class XmlDocument {
   /// the text, if they are what this parse would find there: its end tags of outer elements must
   /// close exactly the elements open here, innermost first, and its elements must not be nested
   /// deeper than max_depth. The root is then closed, and pos_ is past its end tag. Returns false,
-  /// changing nothing, if they are not.
-  bool adopt(const XmlDocument& second) {
+  /// changing nothing, if they are not. (Its elements are moved, not copied: they count their
+  /// descendants, so nothing in them depends on how many elements come before.)
+  bool adopt(XmlDocument& second) {
     const std::vector<OuterEndTag>& closes = second.outer_end_tags_;
     if (closes.size() != open_.size() || open_.size() + second.max_relative_depth_ > max_depth_) return false;
     for (std::size_t i = 0; i < closes.size(); ++i)
       if (closes[i].name != name(elements_[open_[open_.size() - 1 - i]])) return false;
-    const std::uint64_t offset = elements_.size();
-    elements_.insert(elements_.end(), second.elements_.begin(), second.elements_.end());
-    for (std::uint64_t i = offset; i < elements_.size(); ++i) elements_[i].end += offset;
     for (const OuterEndTag& close : closes) {
-      elements_[open_.back()].end = offset + close.elements_before;
+      elements_[open_.back()].descendants = elements_.size() + close.elements_before - open_.back() - 1;
       open_.pop_back();
     }
+    second_half_ = std::move(second.elements_);
     pos_ = closes.back().after;
     two_threads_ = true;
     return true;
@@ -485,6 +487,7 @@ class XmlDocument {
   std::size_t pos_ = 0;
   std::vector<XmlElement> elements_;
   std::vector<std::uint64_t> open_;  // elements being filled, outermost first
+  std::vector<XmlElement> second_half_;  // the second thread's elements, which follow elements_
   bool two_threads_ = false;  // adopt() took the second half's elements
   // A fragment's: its end tags of elements opened before it, and its greatest nesting depth, from
   // its start (the depth of the element it starts with is 1).
@@ -513,10 +516,10 @@ class XmlReader : public cereal::InputArchive<XmlReader>, public cereal::traits:
     const char* name = next_name_;
     next_name_ = nullptr;
     Level& level = stack_.back();
-    const std::uint64_t end = document_[level.element].end;
+    const std::uint64_t end = document_.end(level.element);
     if (name != nullptr && !(level.child < end && document_.name(document_[level.child]) == name)) {
       std::uint64_t child = level.element + 1;
-      while (child < end && document_.name(document_[child]) != name) child = document_[child].end;
+      while (child < end && document_.name(document_[child]) != name) child = document_.end(child);
       if (child >= end) throw CorruptFile(std::string("expected an element <") + name + ">, which is missing");
       level.child = child;
     }
@@ -526,14 +529,14 @@ class XmlReader : public cereal::InputArchive<XmlReader>, public cereal::traits:
   void finishNode() {
     stack_.pop_back();
     Level& level = stack_.back();
-    level.child = document_[level.child].end;
+    level.child = document_.end(level.child);
   }
 
   template <class Size>
   void loadSize(Size& size) {
     const std::uint64_t element = stack_.back().element;
     std::uint64_t count = 0;
-    for (std::uint64_t child = element + 1; child < document_[element].end; child = document_[child].end) ++count;
+    for (std::uint64_t child = element + 1; child < document_.end(element); child = document_.end(child)) ++count;
     size = static_cast<Size>(count);
   }
 
@@ -547,11 +550,11 @@ class XmlReader : public cereal::InputArchive<XmlReader>, public cereal::traits:
     // Elements first, first + 1, ... are the next children as long as each is a leaf, which
     // convert() checks; if there are fewer records than that, the walk one child at a time finds
     // the error.
-    if (first + count > document_[level.element].end) {
+    if (first + count > document_.end(level.element)) {
       for (std::size_t k = 0; k < count; ++k) {
         check_child(level);
         out[k] = from_text<Scalar>(leaf_text(level.child, decoded_));
-        level.child = document_[level.child].end;
+        level.child = document_.end(level.child);
       }
       return;
     }
@@ -596,7 +599,7 @@ class XmlReader : public cereal::InputArchive<XmlReader>, public cereal::traits:
   }
 
   void check_child(const Level& level) const {
-    if (level.child >= document_[level.element].end)
+    if (level.child >= document_.end(level.element))
       throw CorruptFile("expected another element in <" + std::string(document_.name(document_[level.element])) + ">");
   }
 

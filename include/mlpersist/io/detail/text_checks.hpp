@@ -29,7 +29,7 @@ inline XmlDocument parse_xml(std::string_view bytes, const std::string& source, 
   XmlDocument document(bytes, source, max_depth);
   bool has_envelope = false;
   if (document.name(document[0]) == "cereal")
-    for (std::uint64_t child = 1; child < document[0].end && !has_envelope; child = document[child].end)
+    for (std::uint64_t child = 1; child < document.end(0) && !has_envelope; child = document.end(child))
       has_envelope = document.name(document[child]) == "mlpersist";
   if (!has_envelope)
     throw FormatError(source + ": XML, but not an mlpersist file (no <mlpersist> envelope in a <cereal> root)");
