@@ -410,6 +410,13 @@ TEST_CASE("the XML parser refuses malformed text with the byte offset and the re
   CHECK(document.text(document[1]) == "AB&\xc3\xa9");
   CHECK(document.text(document[2]) == " \n");
   CHECK(document.end(3) == 4);
+  CHECK(document.children(0) == 3);
+  // Children are counted without a walk when none of them has children of its own.
+  const mlpersist::detail::XmlDocument nested("<r><a><b/><b>1</b></a><c/><d><e/></d></r>", "t", 64);
+  CHECK(nested.children(0) == 3);
+  CHECK(nested.children(1) == 2);
+  CHECK(nested.children(5) == 1);
+  CHECK(nested.children(6) == 0);
 }
 
 TEST_CASE("the XML parser's second thread changes nothing, wherever the second half starts", "[serialize]") {

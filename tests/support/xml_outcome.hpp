@@ -22,7 +22,8 @@ inline std::string xml_outcome(std::string_view text, std::uint32_t max_depth, s
       records += std::to_string(element.start) + ' ' + std::to_string(element.descendants) + ' ' +
                  std::to_string(element.text) + ' ' + std::to_string(element.text_size) + ' ' +
                  std::to_string(element.name_size) + ' ' + std::to_string(element.has_entities) + ' ' +
-                 std::to_string(element.preserve) + '\n';
+                 std::to_string(element.preserve) + ' ' + std::to_string(element.nested) + ' ' +
+                 std::to_string(document.children(i)) + '\n';
     }
     return records;
   } catch (const mlpersist::CorruptFile& e) {
