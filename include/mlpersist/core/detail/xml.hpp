@@ -6,7 +6,8 @@
 //   - the whole file is parsed in place from memory, in one iterative pass that checks well-
 //     formedness (matching end tags, entities, attributes) and nesting depth, so a malformed or
 //     hostile file is refused with its byte offset before any field is read; elements are 32-byte
-//     records pointing into the text, with nothing allocated per element;
+//     records pointing into the text, with nothing allocated per element; a large file's two
+//     halves are parsed by two threads;
 //   - numbers are read by std::from_chars, strictly, and written shortest-exact by std::to_chars;
 //   - output goes through one buffer, with no tree built first.
 // mlpersist files use a subset of XML: no DOCTYPE (so no custom entities) and no CDATA sections.
@@ -363,19 +364,18 @@ class XmlDocument {
     const std::size_t split = second_half == no_second_half ? no_second_half : next_start_tag(second_half);
     reserve_elements(std::min(split, text_.size()));
     std::optional<XmlDocument> second;  // declared before the thread that fills it, joined first
-    std::optional<Background> helper;
+    std::optional<TaskThread> helper;
     if (split != no_second_half) {
-      helper.emplace().run([this, split, &second] {
+      helper.emplace([this, split, &second] {
         try {
           second.emplace(XmlDocument(text_, max_depth_, split, Fragment{}));
         } catch (...) {  // this thread parses that part itself, and finds the error again
         }
       });
     }
-    BackgroundWait joined(helper ? &*helper : nullptr);
     parse_start_tag();
     if (parse_content(split)) {  // at the start tag where the second half begins
-      helper->wait();
+      helper->join();
       if (!second || !adopt(*second)) {
         parse_start_tag();
         parse_content(no_second_half);
