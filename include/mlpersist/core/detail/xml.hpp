@@ -88,7 +88,7 @@ class XmlDocument {
   }
 
   /// Whether the elements of the second half were parsed by another thread.
-  bool parsed_in_two_threads() const { return two_threads_; }
+  bool parsed_in_two_threads() const { return !second_half_.empty(); }  // a fragment has an element
 
   std::string_view name(const XmlElement& element) const { return text_.substr(element.start + 1, element.name_size); }
   bool has_children(std::uint64_t index) const { return (*this)[index].descendants > 0; }
@@ -399,7 +399,7 @@ class XmlDocument {
       if (open_.empty()) {
         // In an element opened before the fragment, past its first child: only whitespace and
         // markup may follow (what the error would be, the whole parse decides).
-        pos_ = skip(pos_, space, true);
+        skip_space();
         if (at_end()) break;
         if (peek() != '<') fail(pos_, "text after an element");
       } else {
@@ -491,7 +491,6 @@ class XmlDocument {
     }
     second_half_ = std::move(second.elements_);
     pos_ = closes.back().after;
-    two_threads_ = true;
     return true;
   }
 
@@ -508,7 +507,6 @@ class XmlDocument {
   std::vector<XmlElement> elements_;
   std::vector<std::uint64_t> open_;  // elements being filled, outermost first
   std::vector<XmlElement> second_half_;  // the second thread's elements, which follow elements_
-  bool two_threads_ = false;  // adopt() took the second half's elements
   // A fragment's: its end tags of elements opened before it, and its greatest nesting depth, from
   // its start (the depth of the element it starts with is 1).
   bool fragment_ = false;
