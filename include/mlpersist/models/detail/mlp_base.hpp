@@ -122,20 +122,23 @@ class MLPBase : public WithFeatureNames<Derived> {
   explicit MLPBase(const Options& options) : options_(options) {}
 
   /// The network's outputs (after the output activation) for each row of X.
+  ///
+  /// Rows go through the whole network a block at a time. Eigen sizes its product's blocks from the
+  /// cache sizes the CPU reports, and a virtual machine may report a last-level cache of hundreds of
+  /// megabytes: Eigen then packs all of a large batch's rows at once and runs from memory. On such a
+  /// machine (bench/fit_predict.cpp, 784-256-128-10, 10,000 rows) whole-batch layers took 137 ms and
+  /// blocks of 256 rows 78 ms. A block's widest input (256 x 784 doubles, 1.6 MB) stays in a core's
+  /// L2 cache, and each layer's output is read back from it by the next layer.
   Matrix<T> forward(const Eigen::Ref<const Matrix<T>>& X) const {
     detail::check_features(Derived::type_name(), n_features_in(), X.cols());
-    Matrix<T> a;  // the previous layer's activations; the first layer reads X in place
-    for (std::size_t i = 0; i < coefs_.size(); ++i) {
-      Matrix<T> z(X.rows(), coefs_[i].cols());
-      if (i == 0)
-        z.noalias() = X * coefs_[i].view();
-      else
-        z.noalias() = a * coefs_[i].view();
-      z.rowwise() += intercepts_[i].view().transpose();
-      activate_layer(i, z);
-      a.swap(z);
+    constexpr Eigen::Index block_rows = 256;
+    if (X.rows() <= block_rows) return forward_block(X);
+    Matrix<T> out(X.rows(), coefs_.back().cols());
+    for (Eigen::Index first = 0; first < X.rows(); first += block_rows) {
+      const Eigen::Index rows = std::min(block_rows, X.rows() - first);
+      out.middleRows(first, rows) = forward_block(X.middleRows(first, rows));
     }
-    return a;
+    return out;
   }
 
   /// Installs weights trained elsewhere (e.g. scikit-learn's coefs_ and intercepts_, fan_in x fan_out)
@@ -321,6 +324,22 @@ class MLPBase : public WithFeatureNames<Derived> {
 
  private:
   Output output() const { return static_cast<const Derived&>(*this).output_kind(); }
+
+  /// forward() for rows that fit in one block.
+  Matrix<T> forward_block(const Eigen::Ref<const Matrix<T>>& X) const {
+    Matrix<T> a;  // the previous layer's activations; the first layer reads X in place
+    for (std::size_t i = 0; i < coefs_.size(); ++i) {
+      Matrix<T> z(X.rows(), coefs_[i].cols());
+      if (i == 0)
+        z.noalias() = X * coefs_[i].view();
+      else
+        z.noalias() = a * coefs_[i].view();
+      z.rowwise() += intercepts_[i].view().transpose();
+      activate_layer(i, z);
+      a.swap(z);
+    }
+    return a;
+  }
 
   void activate_layer(std::size_t layer, Matrix<T>& z) const {
     if (layer + 1 < coefs_.size()) return activate_inplace(options_.activation, z);
