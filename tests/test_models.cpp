@@ -167,6 +167,34 @@ TEST_CASE("MLP: the same random_state gives the same weights; float works too", 
   CHECK(c.coefs()[0] != a.coefs()[0]);
 }
 
+TEST_CASE("MLP: a batch larger than one block of rows gives every row its own network output", "[models]") {
+  // forward() runs 256 rows at a time; digits' 1,797 rows make 7 whole blocks and a partial one.
+  const auto digits = mlpersist_examples::read_csv<double>(MLPERSIST_DATA_DIR "/digits.csv");
+  MLPOptions options = zoo::small_mlp();
+  options.hidden_layer_sizes = {32, 16};
+  options.activation = Activation::relu;
+  MLPClassifier<double> model(options);
+  model.fit(digits.X, digits.labels());
+  REQUIRE(digits.X.rows() > 3 * 256);
+
+  // The same network evaluated for the whole batch at once, as the textbook writes it.
+  Matrix<double> a = digits.X;
+  for (std::size_t i = 0; i < model.coefs().size(); ++i) {
+    Matrix<double> z = a * model.coefs()[i];
+    z.rowwise() += model.intercepts()[i].transpose();
+    a = i + 1 < model.coefs().size() ? Matrix<double>(z.cwiseMax(0.0)) : z;
+  }
+  const Vector<double> max = a.rowwise().maxCoeff();
+  const Matrix<double> e = (a.colwise() - max).array().exp().matrix();
+  const Matrix<double> expected = e.array().colwise() / e.rowwise().sum().array();
+
+  const Matrix<double> proba = model.predict_proba(digits.X);
+  REQUIRE(proba.rows() == digits.X.rows());
+  CHECK((proba - expected).cwiseAbs().maxCoeff() < 1e-12);
+  for (const Eigen::Index row : {Eigen::Index{0}, Eigen::Index{255}, Eigen::Index{256}, digits.X.rows() - 1})
+    CHECK((model.predict_proba(digits.X.row(row)) - proba.row(row)).cwiseAbs().maxCoeff() < 1e-12);
+}
+
 TEST_CASE("StandardScaler matches scikit-learn's definition, constant columns included", "[models]") {
   Matrix<double> X = iris.X;
   X.col(2).setConstant(7.0);
