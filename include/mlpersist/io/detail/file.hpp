@@ -112,7 +112,9 @@ class FdBuffer : public std::streambuf {
       pbump(static_cast<int>(size));
       return size;
     }
-    return drain() && write_all(data, static_cast<std::size_t>(size)) ? size : 0;
+    if (!drain()) return 0;
+    reserve(static_cast<std::size_t>(size));
+    return write_all(data, static_cast<std::size_t>(size)) ? size : 0;
   }
   int sync() override { return drain() ? 0 : -1; }
 
@@ -129,13 +131,26 @@ class FdBuffer : public std::streambuf {
       if (written > 0) {
         data += written;
         size -= static_cast<std::size_t>(written);
+        offset_ += written;
       }
     }
     return error_ == 0;
   }
+  /// Allocates the file's blocks for the next `size` bytes before they are written, as numpy's
+  /// tofile does: ext4 then maps the write's pages to blocks it already has, instead of reserving
+  /// space page by page as the write goes (about 10% of a 400 MB save here). Only a hint: where it
+  /// fails (no support, or no space), the write itself reports what matters.
+  void reserve(std::size_t size) {
+#if defined(__linux__) && defined(FALLOC_FL_KEEP_SIZE)
+    (void)::fallocate(fd_, FALLOC_FL_KEEP_SIZE, offset_, static_cast<off_t>(size));
+#else
+    (void)size;
+#endif
+  }
 
   int fd_;
   int error_ = 0;
+  off_t offset_ = 0;  // bytes written to fd_
   std::array<char, 1 << 16> buffer_;
 };
 
