@@ -13,7 +13,17 @@
 #ifndef XXH_INLINE_ALL
 #define XXH_INLINE_ALL
 #endif
+// With AVX-512 enabled (-march=native here), GCC 12 warns dozens of times that its own intrinsics'
+// `__m512i __Y = __Y;` (an "undefined" vector, on purpose) may be used uninitialized, from every
+// program that includes mlpersist with -Wall.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <xxhash.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 namespace mlpersist::detail {
 
