@@ -49,8 +49,12 @@ double uniform(std::uint64_t& state) {
   return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53 - 0.5;
 }
 
+/// Models' arrays (and the raw baselines' bytes, below) live in memory advised for huge pages, as
+/// numpy's large arrays and mlpersist's loaded models do: the Python peers save from such memory, and
+/// write() copies out of it about 5% faster than out of 4 KiB pages here (fewer TLB misses).
 Matrix<double> random_matrix(Eigen::Index rows, Eigen::Index cols, std::uint64_t& state) {
   Matrix<double> out(rows, cols);
+  mlpersist::detail::advise_huge_pages(out.data(), static_cast<std::size_t>(out.size()) * sizeof(double));
   std::generate(out.data(), out.data() + out.size(), [&] { return uniform(state); });
   return out;
 }
@@ -106,26 +110,7 @@ double touch_pages(const mlpersist::LinearRegression<double>& model) {
   return touch(model.coef().data(), model.coef().size());
 }
 
-/// The model's parameters as one block of bytes: what the raw baselines write, read and copy.
-template <class Model>
-std::vector<char> parameter_bytes(const Model& model) {
-  return std::vector<char>(parameter_count(model) * sizeof(double), '\1');
-}
-
 // ---- Raw baselines ---------------------------------------------------------------------------
-
-void write_file(const std::filesystem::path& path, const std::vector<char>& bytes, bool sync) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot create " + path.string());
-  constexpr std::size_t chunk = std::size_t{8} << 20;
-  for (std::size_t done = 0; done < bytes.size();) {
-    const ssize_t n = ::write(fd, bytes.data() + done, std::min(chunk, bytes.size() - done));
-    if (n <= 0) throw std::runtime_error("write failed");
-    done += static_cast<std::size_t>(n);
-  }
-  if (sync) ::fsync(fd);
-  ::close(fd);
-}
 
 /// A fresh buffer, as a loader allocates; with `huge`, 2 MiB-aligned and advised for huge pages.
 struct FreshBuffer {
@@ -137,6 +122,37 @@ struct FreshBuffer {
   }
   std::unique_ptr<char, decltype(&std::free)> data{nullptr, &std::free};
 };
+
+/// The model's parameters as one block of bytes, in memory like the model's: what the raw baselines
+/// write, read and copy.
+class ParameterBytes {
+ public:
+  explicit ParameterBytes(std::size_t size) : buffer_(size, true), size_(size) { std::memset(data(), 1, size); }
+  char* data() const { return buffer_.data.get(); }
+  std::size_t size() const { return size_; }
+
+ private:
+  FreshBuffer buffer_;
+  std::size_t size_;
+};
+
+template <class Model>
+ParameterBytes parameter_bytes(const Model& model) {
+  return ParameterBytes(parameter_count(model) * sizeof(double));
+}
+
+void write_file(const std::filesystem::path& path, const ParameterBytes& bytes, bool sync) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot create " + path.string());
+  constexpr std::size_t chunk = std::size_t{8} << 20;
+  for (std::size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, std::min(chunk, bytes.size() - done));
+    if (n <= 0) throw std::runtime_error("write failed");
+    done += static_cast<std::size_t>(n);
+  }
+  if (sync) ::fsync(fd);
+  ::close(fd);
+}
 
 void read_file(const std::filesystem::path& path, std::size_t size, bool huge) {
   FreshBuffer buffer(size, huge);

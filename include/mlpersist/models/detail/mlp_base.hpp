@@ -1,6 +1,7 @@
 #pragma once
 // What MLPClassifier and MLPRegressor share: the options, the network's weights, the forward pass,
 // backpropagation and the Adam/SGD training loop of scikit-learn's BaseMultilayerPerceptron.
+#include "mlpersist/core/detail/huge_pages.hpp"
 #include "mlpersist/core/serialize.hpp"
 #include "mlpersist/core/types.hpp"
 #include "mlpersist/core/validation.hpp"
@@ -362,6 +363,7 @@ class MLPBase : public WithFeatureNames<Derived> {
       const double bound = std::sqrt(factor / static_cast<double>(sizes[i] + sizes[i + 1]));
       auto draw = [&] { return static_cast<T>(random.uniform(-bound, bound)); };
       Matrix<T> W(sizes[i], sizes[i + 1]);
+      advise_huge_pages(W.data(), static_cast<std::size_t>(W.size()) * sizeof(T));  // as loads do
       for (Eigen::Index r = 0; r < W.rows(); ++r)  // row by row, as numpy fills (fan_in, fan_out)
         for (Eigen::Index c = 0; c < W.cols(); ++c) W(r, c) = draw();
       Vector<T> b(sizes[i + 1]);
