@@ -47,7 +47,7 @@ enum Stream : std::uint64_t { features = 1, weights = 2, noise = 3 };
 
 Matrix<double> hash_matrix(Stream stream, Eigen::Index rows, Eigen::Index cols) {
   Matrix<double> out(rows, cols);
-  mlpersist::detail::advise_huge_pages(out.data(), static_cast<std::size_t>(out.size()) * sizeof(double));
+  mlpersist::detail::advise_huge_pages(out);
   for (Eigen::Index i = 0; i < rows; ++i)
     for (Eigen::Index j = 0; j < cols; ++j)
       out(i, j) = hash_uniform((std::uint64_t{stream} << 32) + static_cast<std::uint64_t>(i * cols + j));

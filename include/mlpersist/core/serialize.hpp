@@ -467,7 +467,7 @@ struct MatrixIO {
       align_data(ar);
       check_count(shape.count, sizeof(Scalar), sizeof(Scalar));
       Eigen::Matrix<Scalar, Rows, Cols, Eigen::ColMajor> column_major(shape.rows, shape.cols);
-      advise_huge_pages(column_major.data(), static_cast<std::size_t>(shape.count) * sizeof(Scalar));
+      advise_huge_pages(column_major);
       read_values(ar, column_major.data(), static_cast<std::size_t>(shape.count), shape.rows, values);
       if constexpr ((Options & Eigen::RowMajor) == 0)
         matrix.swap(column_major);

@@ -27,4 +27,10 @@ inline void advise_huge_pages(void* data, std::size_t size) {
 #endif
 }
 
+/// The same for the storage of a matrix or vector that is about to be filled.
+template <class Dense>
+void advise_huge_pages(Dense& values) {
+  advise_huge_pages(values.data(), static_cast<std::size_t>(values.size()) * sizeof(*values.data()));
+}
+
 }  // namespace mlpersist::detail

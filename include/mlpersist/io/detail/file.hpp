@@ -107,14 +107,16 @@ class FdBuffer : public std::streambuf {
   }
   std::streamsize xsputn(const char* data, std::streamsize size) override {
     if (size <= 0) return 0;  // data may be null then, and memcpy must not see it
-    if (size <= epptr() - pptr()) {
-      std::memcpy(pptr(), data, static_cast<std::size_t>(size));
-      pbump(static_cast<int>(size));
-      return size;
+    if (size > epptr() - pptr()) {
+      if (!drain()) return 0;
+      if (size > epptr() - pptr()) {  // larger than the whole buffer
+        reserve(static_cast<std::size_t>(size));
+        return write_all(data, static_cast<std::size_t>(size)) ? size : 0;
+      }
     }
-    if (!drain()) return 0;
-    reserve(static_cast<std::size_t>(size));
-    return write_all(data, static_cast<std::size_t>(size)) ? size : 0;
+    std::memcpy(pptr(), data, static_cast<std::size_t>(size));
+    pbump(static_cast<int>(size));
+    return size;
   }
   int sync() override { return drain() ? 0 : -1; }
 

@@ -363,7 +363,7 @@ class MLPBase : public WithFeatureNames<Derived> {
       const double bound = std::sqrt(factor / static_cast<double>(sizes[i] + sizes[i + 1]));
       auto draw = [&] { return static_cast<T>(random.uniform(-bound, bound)); };
       Matrix<T> W(sizes[i], sizes[i + 1]);
-      advise_huge_pages(W.data(), static_cast<std::size_t>(W.size()) * sizeof(T));  // as loads do
+      advise_huge_pages(W);  // as loads do
       for (Eigen::Index r = 0; r < W.rows(); ++r)  // row by row, as numpy fills (fan_in, fan_out)
         for (Eigen::Index c = 0; c < W.cols(); ++c) W(r, c) = draw();
       Vector<T> b(sizes[i + 1]);
