@@ -300,9 +300,9 @@ TEST_CASE("CorruptFile: a NaN or infinite parameter, in small and large files", 
 
 TEMPLATE_TEST_CASE("CorruptFile: the first NaN of a large array read by two threads is the one named", "[errors]", float,
                    double) {
-  // 2,000,000 coefficients (8 or 16 MB): a file's thread reads the first half, checking each piece
-  // as it arrives (the first piece starts with bytes read before the array), while the background
-  // thread reads and checks the second.
+  // 2,000,000 coefficients (8 or 16 MB): the load's two threads each take the next piece of the
+  // array not yet read, and check it as it arrives (the first piece starts with bytes read before
+  // the array); the first bad value in order must be named, whichever thread found which.
   using Model = mlpersist::LinearRegression<TestType>;
   constexpr Eigen::Index size = 2000000;
   mlpersist::Vector<TestType> coef(size);
@@ -317,7 +317,7 @@ TEMPLATE_TEST_CASE("CorruptFile: the first NaN of a large array read by two thre
   test::TempDir dir;
   const auto path = dir / "bad.bin";
   const TestType nan = std::numeric_limits<TestType>::quiet_NaN();
-  // The halves meet at the first multiple of the piece size past the middle.
+  // A boundary between two pieces, near the middle.
   constexpr auto piece = static_cast<Eigen::Index>(mlpersist::detail::BlockReader::piece_bytes);
   constexpr Eigen::Index split = (size * Eigen::Index{sizeof(TestType)} / 2 + piece - 1) / piece * piece /
                                  Eigen::Index{sizeof(TestType)};
@@ -333,7 +333,7 @@ TEMPLATE_TEST_CASE("CorruptFile: the first NaN of a large array read by two thre
     CHECK_THROWS_AS(mlpersist::load<Model>(path), mlpersist::CorruptFile);
     CHECK_THROWS_WITH(mlpersist::load<Model>(path), Contains("expected finite numbers, found nan") &&
                                                         Contains("at row " + std::to_string(bad.front()) + ", column 0"));
-    // Without the reseal, damage in either half fails the checksum.
+    // Without the reseal, damage anywhere fails the checksum.
     test::write_bytes(path, bytes);
     CHECK_THROWS_WITH(mlpersist::load<Model>(path), Contains("checksum mismatch"));
   }

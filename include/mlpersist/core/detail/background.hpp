@@ -4,6 +4,8 @@
 // is being read: on two cores that hides almost all of the checking behind the copy from the page
 // cache. TaskThread and TwoThreadLoop: a thread for one large task, such as half of a text file to
 // read or parse, or half of a large array of numbers to convert.
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace mlpersist::detail {
 
@@ -88,6 +91,49 @@ class BackgroundWait {
 
  private:
   Background* background_;
+};
+
+/// The pieces of one job that two threads share: each takes the next piece not yet taken, and
+/// records what it got once done; one of them also waits for the pieces in order, to finish them
+/// in order (a binary load reads a large array so, and checksums it as it arrives).
+class PieceBoard {
+ public:
+  struct Piece {
+    std::size_t got = 0;  // bytes read
+    int error = 0;        // errno of a failed read
+    bool arrived = false;
+  };
+
+  explicit PieceBoard(std::size_t count) : pieces_(count) {}
+  std::size_t count() const { return pieces_.size(); }
+
+  /// The next piece for the calling thread to do, or count() once all are taken (or stopped).
+  std::size_t take() { return std::min(next_.fetch_add(1), count()); }
+  /// No piece is taken after this.
+  void stop() { next_ = count(); }
+
+  void arrived(std::size_t k, std::size_t got, int error) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      pieces_[k] = {got, error, true};
+    }
+    changed_.notify_all();
+  }
+  bool has_arrived(std::size_t k) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return pieces_[k].arrived;
+  }
+  Piece wait_for(std::size_t k) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return pieces_[k].arrived; });
+    return pieces_[k];
+  }
+
+ private:
+  std::vector<Piece> pieces_;
+  std::atomic<std::size_t> next_{0};
+  std::mutex mutex_;
+  std::condition_variable changed_;
 };
 
 /// A thread started for one task, and joined when it goes out of scope (as C++20's std::jthread).
