@@ -69,9 +69,11 @@ Eigen::Index hidden_width(double size) {
 mlpersist::MLPClassifier<double> mlp(double size) {
   const Eigen::Index h = hidden_width(size);
   std::uint64_t state = 1;
-  std::vector<Matrix<double>> coefs{random_matrix(h, h, state), random_matrix(h, h, state), random_matrix(h, 10, state)};
-  std::vector<Vector<double>> intercepts{random_matrix(h, 1, state), random_matrix(h, 1, state),
-                                         random_matrix(10, 1, state)};
+  // The weights are moved in: a braced list would copy them into memory not advised for huge pages.
+  std::vector<Matrix<double>> coefs;
+  for (const Eigen::Index cols : {h, h, Eigen::Index{10}}) coefs.push_back(random_matrix(h, cols, state));
+  std::vector<Vector<double>> intercepts;
+  for (const Eigen::Index rows : {h, h, Eigen::Index{10}}) intercepts.push_back(random_matrix(rows, 1, state));
   mlpersist::MLPClassifier<double> model;
   model.set_parameters(std::move(coefs), std::move(intercepts), mlpersist::Labels::LinSpaced(10, 0, 9));
   return model;
