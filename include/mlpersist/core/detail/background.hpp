@@ -2,8 +2,9 @@
 // Second threads. Background: one worker thread that runs tasks in the order they were given.
 // Loads of large binary files use it to checksum and check the bytes just read while the next piece
 // is being read: on two cores that hides almost all of the checking behind the copy from the page
-// cache. TaskThread and TwoThreadLoop: a thread for one large task, such as half of a text file to
-// read or parse, or half of a large array of numbers to convert.
+// cache. PieceBoard: the pieces of a large array that both threads read, taking turns. TaskThread
+// and TwoThreadLoop: a thread for one large task, such as half of a text file to read or parse, or
+// half of a large array of numbers to convert.
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
