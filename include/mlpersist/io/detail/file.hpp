@@ -285,12 +285,13 @@ class ChecksummedFileBuffer : public std::streambuf, public BlockReader {
   }
 
   /// Copying from the page cache (and faulting in the memory copied to) is most of a large load,
-  /// and two threads copy about 1.7 times as fast as one here (80 MB: 12 ms against 21). So with a
-  /// Background, and 2 MiB or more to read, both threads read the block's pieces, each taking the
-  /// next one not yet taken, and check what they read; this thread also checksums the pieces in
-  /// order as they arrive. Taking pieces, rather than a half each, keeps both threads busy to the
-  /// end however the work falls: the checksum is this thread's alone, and page faults cost more
-  /// in one place than another.
+  /// and two threads copy about 1.7 times as fast as one here (80 MB: 12 ms against 21; into 8 MB
+  /// already faulted in, no faster, as memory bandwidth bounds that copy, and what the threads
+  /// share there is the checking). So with a Background, and 2 MiB or more to read, both threads
+  /// read the block's pieces, each taking the next one not yet taken, and check what they read;
+  /// this thread also checksums the pieces in order as they arrive. Taking pieces, rather than a
+  /// half each, keeps both threads busy to the end however the work falls: the checksum is this
+  /// thread's alone, and page faults cost more in one place than another.
   std::size_t read_block(char* out, std::size_t size, const Check& check) override {
     const auto buffered = static_cast<std::size_t>(std::min<std::streamsize>(egptr() - gptr(), size));
     std::memcpy(out, gptr(), buffered);  // read and checksummed already
