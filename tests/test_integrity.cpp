@@ -371,9 +371,8 @@ TEST_CASE("a file that shrinks while a large array is read by two threads: the r
     test::write_bytes(path, bytes);
     const mlpersist::detail::InputFile file(path, bytes.size());
     std::filesystem::resize_file(path, cut);
-    mlpersist::detail::Background background;
     mlpersist::detail::Checksum checksum(mlpersist::detail::first_xxh3_container);
-    mlpersist::detail::ChecksummedFileBuffer input(file, 0, bytes.size(), checksum, &background);
+    mlpersist::detail::ChecksummedFileBuffer input(file, 0, bytes.size(), checksum);
     REQUIRE(input.sbumpc() == static_cast<unsigned char>(bytes[0]));  // the block starts with buffered bytes
     std::string out(bytes.size() - 1, '\0');
     std::atomic<std::size_t> checked{0};

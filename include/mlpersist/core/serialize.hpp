@@ -13,7 +13,7 @@
 // Users' own model types can use the same functions in their serialize().
 
 #include "mlpersist/core/detail/archives.hpp"
-#include "mlpersist/core/detail/background.hpp"
+#include "mlpersist/core/detail/threads.hpp"
 #include "mlpersist/core/detail/block_reader.hpp"
 #include "mlpersist/core/detail/huge_pages.hpp"
 #include "mlpersist/core/detail/text.hpp"
@@ -86,7 +86,6 @@ struct LoadContext {
   std::uint32_t container_version = 0;     // of a binary file (text files say it in their envelope)
   std::uint64_t input_size = 0;            // bytes of the archive's input (the payload, or the text)
   std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max();  // LoadOptions::max_bytes
-  Background* background = nullptr;  // where large binary loads check what they read (may be null)
   BlockReader* block_reader = nullptr;  // the binary input, if it reads large blocks its own way
   const MappedInput* mapped = nullptr;  // set by mlpersist::map: Parameters become views into it
   std::vector<const char*> path;  // fields entered, outermost first
@@ -212,14 +211,6 @@ void number(Archive& ar, const char* name, T& value) {
   }
 }
 
-/// The Background of the binary load running on this thread, if it has one. Whoever reads into
-/// memory of its own must wait for it before that memory can go (BackgroundWait): the reader
-/// checksums large reads in the background.
-inline Background* background_of_load() {
-  const LoadContext* context = LoadContext::current();
-  return context != nullptr ? context->background : nullptr;
-}
-
 template <class Archive>
 void text(Archive& ar, const char* name, std::string& value) {
   if constexpr (is_binary_archive_v<Archive> && is_loading_v<Archive>) {
@@ -227,7 +218,6 @@ void text(Archive& ar, const char* name, std::string& value) {
     ar(size);
     check_count(size, 1, 1);
     value.resize(static_cast<std::size_t>(size));
-    BackgroundWait finished(background_of_load());
     ar(cereal::binary_data(value.data(), value.size()));
   } else if constexpr (is_binary_archive_v<Archive>) {
     ar(static_cast<std::uint64_t>(value.size()));
@@ -398,36 +388,20 @@ void read_values_as_block(BlockReader& reader, Scalar* data, std::size_t count, 
   if (const std::size_t bad = first_bad; bad < count) require_finite(data + bad, 1, bad, rows);
 }
 
-/// Reads `count` binary elements in pieces, each checked while it is still in cache: in the
-/// background when the load has a Background (the next piece is read meanwhile), else right away;
-/// large arrays through the input's BlockReader, if it has one.
+/// Reads `count` binary elements in pieces, each checked while it is still in cache; large arrays
+/// through the input's BlockReader, if it has one.
 template <class Archive, class Scalar>
 void read_values(Archive& ar, Scalar* data, std::size_t count, Eigen::Index rows, Values values) {
   constexpr std::size_t piece = (std::size_t{1} << 18) / sizeof(Scalar);
   const bool check = values == Values::finite && std::is_floating_point_v<Scalar>;
   const LoadContext* context = LoadContext::current();
-  if (context != nullptr && context->block_reader != nullptr && count * sizeof(Scalar) >= background_min_bytes)
+  if (context != nullptr && context->block_reader != nullptr && count * sizeof(Scalar) >= helper_thread_min_bytes)
     return read_values_as_block(*context->block_reader, data, count, rows, check);
-  Background* background = background_of_load();
-  std::size_t first_bad = count;  // written by the background's tasks, read after they finish
-  {
-    BackgroundWait finished(background);  // the reader's checksum tasks read `data` too
-    for (std::size_t done = 0; done < count; done += piece) {
-      const std::size_t size = std::min(piece, count - done);
-      ar(cereal::binary_data(data + done, size * sizeof(Scalar)));
-      if (!check) continue;
-      if (background == nullptr) {
-        require_finite(data + done, size, done, rows);
-        continue;
-      }
-      background->run([data, done, size, count, &first_bad] {
-        if (first_bad < count) return;  // tasks run in order: the first bad value is known
-        const Scalar* bad = find_non_finite(data + done, size);
-        if (bad != data + done + size) first_bad = static_cast<std::size_t>(bad - data);
-      });
-    }
+  for (std::size_t done = 0; done < count; done += piece) {
+    const std::size_t size = std::min(piece, count - done);
+    ar(cereal::binary_data(data + done, size * sizeof(Scalar)));
+    if (check) require_finite(data + done, size, done, rows);
   }
-  if (first_bad < count) require_finite(data + first_bad, 1, first_bad, rows);
 }
 
 /// Throws CorruptFile, naming the first bad value in the text's row-major order, unless every

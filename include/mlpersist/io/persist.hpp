@@ -196,10 +196,9 @@ inline bool in_native_byte_order(std::streambuf& input) {
   return input.sgetc() == (cereal::portable_binary_detail::is_little_endian() ? 1 : 0);
 }
 
-/// What an archive reads besides its bytes: a binary load's background checker and file reader, or
-/// the mapping its Parameters are bound to; a text file's parsed document.
+/// What an archive reads besides its bytes: a binary load's file reader, or the mapping its
+/// Parameters are bound to; a text file's parsed document.
 struct ArchiveExtras {
-  Background* background = nullptr;
   BlockReader* block_reader = nullptr;
   const MappedInput* mapped = nullptr;
   const JsonDocument* json = nullptr;
@@ -216,7 +215,6 @@ void parse_archive(std::streambuf& input, std::uint64_t size, Format format, std
                    const ArchiveExtras& extras = {}) {
   LoadContext context;
   context.max_bytes = options.max_bytes;
-  context.background = extras.background;
   context.mapped = extras.mapped;
   context.input_size = size;
   context.container_version = container;
@@ -303,14 +301,9 @@ void read_binary_file(const InputFile& file, const std::string& source, const Lo
   const std::size_t trailer_size = binary_trailer_size(container);
   const FileBytes trailer_bytes = file.read_exactly(file.size() - trailer_size, trailer_size);
   const BinaryTrailer trailer = binary_trailer(trailer_bytes, file.size(), source);
-  // Large files are checked by a second thread while they are read (declared first: it must
-  // outlive the checksum and the buffer, whose tasks it runs).
-  std::optional<Background> background;
-  if (trailer.payload_size >= background_min_bytes) background.emplace();
   Checksum checksum(container);
   checksum.update(head.data(), head.size());
-  ChecksummedFileBuffer input(file, binary_header_size, binary_header_size + trailer.payload_size, checksum,
-                              background ? &*background : nullptr);
+  ChecksummedFileBuffer input(file, binary_header_size, binary_header_size + trailer.payload_size, checksum);
   auto check_the_rest = [&] {
     input.finish();
     if (input.error() != 0) throw IoError("cannot read " + source + ": " + std::strerror(input.error()));
@@ -318,7 +311,6 @@ void read_binary_file(const InputFile& file, const std::string& source, const Lo
     check_checksum(checksum, trailer.checksum, source);
   };
   ArchiveExtras extras;
-  if (background) extras.background = &*background;
   extras.block_reader = &input;
   try {
     parse_archive(input, trailer.payload_size, Format::binary, container, source, options, read, extras);

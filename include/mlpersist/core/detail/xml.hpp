@@ -11,7 +11,7 @@
 //   - numbers are read by std::from_chars, strictly, and written shortest-exact by std::to_chars;
 //   - output goes through one buffer, with no tree built first.
 // mlpersist files use a subset of XML: no DOCTYPE (so no custom entities) and no CDATA sections.
-#include "mlpersist/core/detail/background.hpp"
+#include "mlpersist/core/detail/threads.hpp"
 #include "mlpersist/core/detail/huge_pages.hpp"
 #include "mlpersist/core/detail/text_archive.hpp"
 #include "mlpersist/core/detail/text.hpp"
@@ -61,7 +61,7 @@ struct XmlElement {
 class XmlDocument {
  public:
   XmlDocument(std::string_view text, const std::string& source, std::uint32_t max_depth)
-      : XmlDocument(text, source, max_depth, text.size() >= background_min_bytes ? text.size() / 2 : no_second_half) {}
+      : XmlDocument(text, source, max_depth, text.size() >= helper_thread_min_bytes ? text.size() / 2 : no_second_half) {}
 
   static constexpr std::size_t no_second_half = std::string_view::npos;
 

@@ -3,9 +3,9 @@
 // to disk, and is renamed over the target only when complete, so a failure never leaves a
 // half-written or destroyed model file, and a crash never leaves a partial one at the path.
 #include "mlpersist/core/errors.hpp"
-#include "mlpersist/core/detail/background.hpp"
 #include "mlpersist/core/detail/block_reader.hpp"
 #include "mlpersist/core/detail/huge_pages.hpp"
+#include "mlpersist/core/detail/threads.hpp"
 #include "mlpersist/io/detail/checksum.hpp"
 
 #include <algorithm>
@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <streambuf>
 #include <random>
@@ -215,7 +216,7 @@ class InputFile {
     advise_huge_pages(bytes.data(), size);  // a whole text file can be large
     // Two threads, each copying half from the page cache, read a 50 MB file about 1.5 times as
     // fast as one here (medians of 31: 28 against 44 ms).
-    TwoThreadLoop(background_min_bytes).run(size, [&](std::size_t from, std::size_t to) {
+    TwoThreadLoop(helper_thread_min_bytes).run(size, [&](std::size_t from, std::size_t to) {
       int error = 0;
       if (read_at(bytes.data() + from, to - from, offset + from, error) != to - from)
         throw IoError("cannot read " + name_ + ": " + (error != 0 ? std::strerror(error) : "the file shrank"));
@@ -264,16 +265,12 @@ class MappedFile {
 
 /// Reads bytes [begin, end) of a file front to back, each exactly once: small reads through a
 /// 64 KiB buffer, large ones (matrix data) straight into their destination, so no byte is copied or
-/// page-faulted twice. Every byte goes through `checksum` as it arrives, while it is still in cache:
-/// on `background`, if given, while the next piece is read (then whoever owns the memory read into
-/// must wait for it before freeing it). A large block (read_block) is read by two threads at once.
-/// error() is the errno of a failed read.
+/// page-faulted twice. Every byte goes through `checksum` as it arrives, while it is still in cache.
+/// A large block (read_block) is read by two threads at once. error() is the errno of a failed read.
 class ChecksummedFileBuffer : public std::streambuf, public BlockReader {
  public:
-  ChecksummedFileBuffer(const InputFile& file, std::uint64_t begin, std::uint64_t end, Checksum& checksum,
-                        Background* background)
-      : file_(file), checksum_(checksum), background_(background), begin_(begin), next_(begin), end_(end) {}
-  ~ChecksummedFileBuffer() override { wait(); }
+  ChecksummedFileBuffer(const InputFile& file, std::uint64_t begin, std::uint64_t end, Checksum& checksum)
+      : file_(file), checksum_(checksum), begin_(begin), next_(begin), end_(end) {}
   ChecksummedFileBuffer(const ChecksummedFileBuffer&) = delete;
   ChecksummedFileBuffer& operator=(const ChecksummedFileBuffer&) = delete;
   int error() const { return error_; }
@@ -281,22 +278,20 @@ class ChecksummedFileBuffer : public std::streambuf, public BlockReader {
   /// Reads (and checksums) whatever the parser left unread; the checksum is complete on return.
   void finish() {
     while (!traits_type::eq_int_type(underflow(), traits_type::eof())) setg(egptr(), egptr(), egptr());
-    wait();
   }
 
   /// Copying from the page cache (and faulting in the memory copied to) is most of a large load,
   /// and two threads copy about 1.7 times as fast as one here (80 MB: 12 ms against 21; into 8 MB
   /// already faulted in, no faster, as memory bandwidth bounds that copy, and what the threads
-  /// share there is the checking). So with a Background, and 2 MiB or more to read, both threads
-  /// read the block's pieces, each taking the next one not yet taken, and check what they read;
-  /// this thread also checksums the pieces in order as they arrive. Taking pieces, rather than a
-  /// half each, keeps both threads busy to the end however the work falls: the checksum is this
-  /// thread's alone, and page faults cost more in one place than another.
+  /// share there is the checking). So with 2 MiB or more to read, a helper thread is started for
+  /// the block, and both threads read its pieces, each taking the next one not yet taken, and check
+  /// what they read; this thread also checksums the pieces in order as they arrive. Taking pieces,
+  /// rather than a half each, keeps both threads busy to the end however the work falls: the
+  /// checksum is this thread's alone, and page faults cost more in one place than another.
   std::size_t read_block(char* out, std::size_t size, const Check& check) override {
     const auto buffered = static_cast<std::size_t>(std::min<std::streamsize>(egptr() - gptr(), size));
     std::memcpy(out, gptr(), buffered);  // read and checksummed already
     gbump(static_cast<int>(buffered));
-    wait();  // the checksum continues here, after what the background had queued
     size = static_cast<std::size_t>(std::min<std::uint64_t>(size, buffered + (end_ - next_)));
     // Piece k is bytes [k * piece_bytes, (k + 1) * piece_bytes) of the block; the first is read from
     // `buffered` on (buffered < piece_bytes), and checked from 0.
@@ -309,9 +304,8 @@ class ChecksummedFileBuffer : public std::streambuf, public BlockReader {
       check(k * piece_bytes, from + got);
       pieces.arrived(k, got, error);
     };
-    const bool helped = background_ != nullptr && size - buffered >= background_min_bytes;
-    BackgroundWait finished(helped ? background_ : nullptr);
-    if (helped) background_->run([&] {
+    std::optional<TaskThread> helper;  // joined before `pieces` goes
+    if (size - buffered >= helper_thread_min_bytes) helper.emplace([&] {
       for (std::size_t k; (k = pieces.take()) < pieces.count();) read_piece(k);
     });
     std::size_t at = buffered;  // checksummed up to here
@@ -335,7 +329,6 @@ class ChecksummedFileBuffer : public std::streambuf, public BlockReader {
  protected:
   int_type underflow() override {
     if (gptr() == egptr()) {
-      wait();  // the buffer is about to be overwritten: its checksum must be done
       const std::size_t got = fill(buffer_.data(), buffer_.size());
       setg(buffer_.data(), buffer_.data(), buffer_.data() + got);
     }
@@ -371,10 +364,7 @@ class ChecksummedFileBuffer : public std::streambuf, public BlockReader {
     while (done < size && error_ == 0) {
       const std::size_t want = std::min(piece_bytes, size - done);
       const std::size_t got = file_.read_at(out + done, want, next_, error_);
-      if (background_ != nullptr)
-        background_->run([checksum = &checksum_, data = out + done, got] { checksum->update(data, got); });
-      else
-        checksum_.update(out + done, got);
+      checksum_.update(out + done, got);
       done += got;
       next_ += got;
       if (got < want) break;  // a read error, or the file shrank while being read
@@ -382,13 +372,8 @@ class ChecksummedFileBuffer : public std::streambuf, public BlockReader {
     return done;
   }
 
-  void wait() {
-    if (background_ != nullptr) background_->wait();
-  }
-
   const InputFile& file_;
   Checksum& checksum_;
-  Background* background_;
   std::uint64_t begin_;
   std::uint64_t next_;
   std::uint64_t end_;
