@@ -10,10 +10,12 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <cstdio>
 #include <random>
 #include <sstream>
+#include <system_error>
 #include <thread>
 
 #if defined(__linux__)
@@ -207,6 +209,46 @@ TEST_CASE("a full file system in the middle of a save loses no model", "[faults]
     umount(mount_point.c_str());
   }
   std::printf("faults full tmpfs: %zu cases, 0 models lost\n", cases);
+}
+
+TEST_CASE("with no thread to be had (RLIMIT_NPROC), large saves and loads run on one thread", "[faults]") {
+  // Large binary arrays, text files and XML parses share their work with a helper thread. A process
+  // that cannot start one must still save and load every format, and the same model.
+  mlpersist::Vector<double> coef(400000);  // 3.2 MB in binary, about 7 MB of JSON, 20 MB of XML
+  for (Eigen::Index i = 0; i < coef.size(); ++i) coef(i) = std::sin(static_cast<double>(i)) * 1e3;
+  mlpersist::LinearRegression<double> model;
+  model.set_parameters(coef, 0.25);
+  test::TempDir dir;
+  const auto writable = dir / "nobody";  // a process that drops root must still write here
+  std::filesystem::create_directory(writable);
+  std::filesystem::permissions(writable, std::filesystem::perms::all);
+  const int result = in_child([&] {
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) return 5;  // root ignores the limit
+    const rlimit none{0, 0};
+    if (setrlimit(RLIMIT_NPROC, &none) != 0) return 5;
+    try {
+      std::thread([] {}).join();
+      return 5;  // the limit did not stop threads: nothing would be tested
+    } catch (const std::system_error&) {
+    }
+    try {
+      for (const Format format : {Format::binary, Format::json, Format::xml}) {
+        const auto path = writable / (std::string("model") + mlpersist::extension(format));
+        mlpersist::save(model, path);
+        const auto loaded = mlpersist::load<mlpersist::LinearRegression<double>>(path);
+        if (loaded.coef() != coef || loaded.intercept() != 0.25) return 1;
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "no threads: %s\n", e.what());
+      return 4;
+    }
+    return 0;
+  });
+  if (result == 5) {
+    WARN("cannot keep this process from starting threads here; skipped");
+    return;
+  }
+  CHECK(result == 0);  // 1: a model came back different, 4: an exception
 }
 
 TEST_CASE("kill -9 in the middle of saves: the file holds one complete model", "[faults]") {

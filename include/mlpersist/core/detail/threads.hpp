@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <optional>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -87,6 +89,19 @@ class TaskThread {
   std::thread thread_;
 };
 
+/// Starts `task` on a TaskThread in `helper`. False, with nothing started, when the system will not
+/// start another thread (std::thread throws then): the caller then does the work itself, as it
+/// would for work too small to share.
+template <class Task>
+bool try_start(std::optional<TaskThread>& helper, Task&& task) {
+  try {
+    helper.emplace(std::forward<Task>(task));
+    return true;
+  } catch (const std::system_error&) {
+    return false;
+  }
+}
+
 /// Runs loops over many independent items (numbers to convert, bytes to read) on two threads once
 /// they are long enough to gain from it, starting a TaskThread for each loop that is. Errors come
 /// out as from one thread: work(from, to) over the first half runs here, and if both halves throw,
@@ -109,13 +124,15 @@ class TwoThreadLoop {
       // The other thread runs its own copy of `work`: reading this one, on this thread's stack, it
       // shared a cache line with what this thread writes there in the same loop, and both halves
       // of a JSON load ran 40% slower in a build where the stack happened to lie that way.
-      TaskThread second([work, &second_error, half, count] {
+      std::optional<TaskThread> second;
+      const bool started = try_start(second, [work, &second_error, half, count] {
         try {
           work(half, count);
         } catch (...) {
           second_error = std::current_exception();
         }
       });
+      if (!started) return work(std::size_t{0}, count);
       work(std::size_t{0}, half);
     }
     if (second_error) std::rethrow_exception(second_error);

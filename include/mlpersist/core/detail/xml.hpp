@@ -364,9 +364,9 @@ class XmlDocument {
     const std::size_t split = second_half == no_second_half ? no_second_half : next_start_tag(second_half);
     reserve_elements(std::min(split, text_.size()));
     std::optional<XmlDocument> second;  // declared before the thread that fills it, joined first
-    std::optional<TaskThread> helper;
+    std::optional<TaskThread> helper;  // none started: this thread parses the second half too
     if (split != no_second_half) {
-      helper.emplace([this, split, &second] {
+      try_start(helper, [this, split, &second] {
         try {
           second.emplace(XmlDocument(text_, max_depth_, split, Fragment{}));
         } catch (...) {  // this thread parses that part itself, and finds the error again
@@ -375,7 +375,7 @@ class XmlDocument {
     }
     parse_start_tag();
     if (parse_content(split)) {  // at the start tag where the second half begins
-      helper->join();
+      if (helper) helper->join();
       if (!second || !adopt(*second)) {
         parse_start_tag();
         parse_content(no_second_half);

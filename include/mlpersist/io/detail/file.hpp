@@ -305,7 +305,7 @@ class ChecksummedFileBuffer : public std::streambuf, public BlockReader {
       pieces.arrived(k, got, error);
     };
     std::optional<TaskThread> helper;  // joined before `pieces` goes
-    if (size - buffered >= helper_thread_min_bytes) helper.emplace([&] {
+    if (size - buffered >= helper_thread_min_bytes) try_start(helper, [&] {
       for (std::size_t k; (k = pieces.take()) < pieces.count();) read_piece(k);
     });
     std::size_t at = buffered;  // checksummed up to here

@@ -45,10 +45,7 @@ class ChecksumBuffer : public std::streambuf {
     // A large block is checksummed by a helper thread while this one writes it.
     auto checksum = [this, data, size] { checksum_.update(data, static_cast<std::size_t>(size)); };
     std::optional<TaskThread> helper;  // joined before this returns: it reads `data`
-    if (static_cast<std::uint64_t>(size) >= helper_thread_min_bytes)
-      helper.emplace(checksum);
-    else
-      checksum();
+    if (static_cast<std::uint64_t>(size) < helper_thread_min_bytes || !try_start(helper, checksum)) checksum();
     return pass_on(data, size);
   }
   int_type overflow(int_type ch) override {
