@@ -48,11 +48,18 @@ compile_times() {  # prints "median_seconds peak_MiB" for one g++ command line
 read -r o0_s o0_mib < <(compile_times -O0)
 read -r o2_s o2_mib < <(compile_times -O2)
 
+# glibc's malloc moves its thresholds as the process frees large blocks, so whether a load gets
+# memory back warm or as fresh pages (zeroed, faulted in) depended on what ran before it: the 1e6
+# MLP's 4 MB arrays loaded in 0.8 ms or 2.1 ms (np.load: 1.3 or 3.0 ms) in the same build. Both
+# sides run with the thresholds fixed: blocks under 32 MiB come from the heap, which keeps up to
+# 64 MiB of freed memory; larger ones are mapped fresh each time.
+malloc_fixed="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864"
 echo "== mlpersist (Google Benchmark)"
-"$build/bench/bench_persistence" --dir="$work" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-  --benchmark_min_time=0.2 --benchmark_out="$out/persistence.json" --benchmark_out_format=json
+GLIBC_TUNABLES=$malloc_fixed "$build/bench/bench_persistence" --dir="$work" --benchmark_repetitions=5 \
+  --benchmark_report_aggregates_only=true --benchmark_min_time=0.2 --benchmark_out="$out/persistence.json" \
+  --benchmark_out_format=json
 echo "== Python peers"
-/usr/bin/python3 bench/python_peers.py --out "$out/peers.json" --dir "$work"
+GLIBC_TUNABLES=$malloc_fixed /usr/bin/python3 bench/python_peers.py --out "$out/peers.json" --dir "$work"
 echo "== fit and predict, single-threaded on both sides"
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$build/bench/bench_fit_predict" --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true --benchmark_out="$out/fit_predict.json" --benchmark_out_format=json
