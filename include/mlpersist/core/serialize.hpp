@@ -13,10 +13,10 @@
 // Users' own model types can use the same functions in their serialize().
 
 #include "mlpersist/core/detail/archives.hpp"
-#include "mlpersist/core/detail/threads.hpp"
 #include "mlpersist/core/detail/block_reader.hpp"
 #include "mlpersist/core/detail/huge_pages.hpp"
 #include "mlpersist/core/detail/text.hpp"
+#include "mlpersist/core/detail/threads.hpp"
 #include "mlpersist/core/errors.hpp"
 #include "mlpersist/core/parameter.hpp"
 #include "mlpersist/core/types.hpp"

@@ -10,10 +10,10 @@
 //     exactly, only when a field reads them (a large array on two threads); they are written
 //     shortest-exact by std::to_chars;
 //   - output goes through one buffer, and arrays of numbers are written eight to a line.
-#include "mlpersist/core/detail/threads.hpp"
 #include "mlpersist/core/detail/huge_pages.hpp"
 #include "mlpersist/core/detail/text_archive.hpp"
 #include "mlpersist/core/detail/text.hpp"
+#include "mlpersist/core/detail/threads.hpp"
 #include "mlpersist/core/errors.hpp"
 
 #include <cereal/cereal.hpp>

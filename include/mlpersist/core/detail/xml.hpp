@@ -11,10 +11,10 @@
 //   - numbers are read by std::from_chars, strictly, and written shortest-exact by std::to_chars;
 //   - output goes through one buffer, with no tree built first.
 // mlpersist files use a subset of XML: no DOCTYPE (so no custom entities) and no CDATA sections.
-#include "mlpersist/core/detail/threads.hpp"
 #include "mlpersist/core/detail/huge_pages.hpp"
 #include "mlpersist/core/detail/text_archive.hpp"
 #include "mlpersist/core/detail/text.hpp"
+#include "mlpersist/core/detail/threads.hpp"
 #include "mlpersist/core/errors.hpp"
 
 #include <cereal/cereal.hpp>
