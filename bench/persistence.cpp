@@ -181,8 +181,15 @@ void remove_untimed(benchmark::State& state, const std::filesystem::path& path) 
   state.ResumeTiming();
 }
 
-/// Loads start with no writeback of earlier saves in progress (it would compete for the CPU).
-void settle() { ::sync(); }
+/// Loads start with no writeback of earlier saves in progress (it would compete for the CPU), and
+/// after one untimed call, as python_peers.py's loads do: the save just before leaves the allocator
+/// holding other blocks than a load's, and the first load after it took up to 4 times as long (XML
+/// at 1e6: up to 170 ms, against 41-50).
+template <class Load>
+void settle(const Load& load) {
+  ::sync();
+  load();
+}
 
 /// Sets the counters the report reads, on every benchmark alike.
 void count(benchmark::State& state, std::uint64_t params, const std::filesystem::path& file) {
@@ -193,11 +200,15 @@ void count(benchmark::State& state, std::uint64_t params, const std::filesystem:
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * params * sizeof(double)));
 }
 
-void add(const std::string& name, std::function<void(benchmark::State&)> body) {
-  benchmark::RegisterBenchmark(name.c_str(), [body](benchmark::State& state) { body(state); })
-      ->UseRealTime()
-      ->Unit(benchmark::kMillisecond)
-      ->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
+/// `min_seconds`, if given, is how long each repetition runs at least, instead of --benchmark_min_time.
+void add(const std::string& name, std::function<void(benchmark::State&)> body, double min_seconds = 0) {
+  auto* benchmark = benchmark::RegisterBenchmark(name.c_str(), [body](benchmark::State& state) { body(state); })
+                        ->UseRealTime()
+                        ->Unit(benchmark::kMillisecond)
+                        ->ComputeStatistics("min", [](const std::vector<double>& v) {
+                          return *std::min_element(v.begin(), v.end());
+                        });
+  if (min_seconds > 0) benchmark->MinTime(min_seconds);
 }
 
 std::string size_name(double size) { return std::to_string(static_cast<std::uint64_t>(size)); }
@@ -231,6 +242,11 @@ void register_model(const Settings& settings, const std::string& model_name, std
       const std::filesystem::path path = stem.string() + mlpersist::extension(f.format);
       mlpersist::SaveOptions options;
       options.durable = f.durable;
+      // A text save or load takes 5-90 ms. Each repetition starts after a save and a sync, while
+      // the machine waited for the disk, and on this VM a load right after such a pause sometimes
+      // took 2-2.5 times as long (XML at 1e6: 90-110 ms against 40-50); a repetition of a few
+      // loads averaged that in. At least 1 s a repetition dilutes it.
+      const double min_seconds = f.format == mlpersist::Format::binary ? 0.0 : 1.0;
       add(f.method + "/save" + suffix, [=](benchmark::State& state) {
         const Model& m = get();
         for (auto _ : state) {
@@ -238,15 +254,16 @@ void register_model(const Settings& settings, const std::string& model_name, std
           mlpersist::save(m, path, f.format, options);
         }
         count(state, parameter_count(m), path);
-      });
+      }, min_seconds);
       if (!f.load) continue;
       add(f.method + "/load" + suffix, [=](benchmark::State& state) {
         const Model& m = get();
         mlpersist::save(m, path, f.format);
-        settle();
-        for (auto _ : state) benchmark::DoNotOptimize(mlpersist::load<Model>(path, f.format));
+        auto load = [&] { return mlpersist::load<Model>(path, f.format); };
+        settle(load);
+        for (auto _ : state) benchmark::DoNotOptimize(load());
         count(state, parameter_count(m), path);
-      });
+      }, min_seconds);
     }
 
     // mlpersist::map, alone and followed by reading every page once (python_peers.py's load_touch).
@@ -255,11 +272,12 @@ void register_model(const Settings& settings, const std::string& model_name, std
       add(std::string("mlpersist.map/") + (touched ? "map_touch" : "map") + suffix, [=](benchmark::State& state) {
         const Model& m = get();
         mlpersist::save(m, path);
-        settle();
-        for (auto _ : state) {
+        auto map = [&] {
           const Model mapped = mlpersist::map<Model>(path);
           if (touched) benchmark::DoNotOptimize(touch_pages(mapped));
-        }
+        };
+        settle(map);
+        for (auto _ : state) map();
         count(state, parameter_count(m), path);
       });
     }
@@ -279,8 +297,9 @@ void register_model(const Settings& settings, const std::string& model_name, std
       add(std::string(huge ? "raw_read.hugepage" : "raw_read") + "/load" + suffix, [=](benchmark::State& state) {
         const auto bytes = parameter_bytes(get());
         write_file(raw, bytes, false);
-        settle();
-        for (auto _ : state) read_file(raw, bytes.size(), huge);
+        auto read = [&] { read_file(raw, bytes.size(), huge); };
+        settle(read);
+        for (auto _ : state) read();
         count(state, parameter_count(get()), raw);
       });
     }
