@@ -11,6 +11,8 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace user {
 
@@ -335,6 +337,24 @@ TEST_CASE("large JSON arrays, converted on two threads, load exactly and report 
   CHECK_THROWS_WITH(load(late), Contains("expected a number in range, found '2.5e999'") && Contains("model.md"));
   CHECK_THROWS_WITH(load(replace(late, "1.5e+300", "\"y1\"")), Contains("expected a number, found a string 'y1'"));
   CHECK_THROWS_WITH(load(replace(json, "2.5e+300", "[]")), Contains("expected a number, found an array"));
+}
+
+TEST_CASE("text matrices of every shape load exactly into either storage order, on one thread or two",
+          "[serialize]") {
+  // The text gives a matrix row by row, whatever its storage order. 257 x 131 has enough numbers
+  // for two threads, whose halves meet inside a row (at number 16,833: row 128, column 65).
+  for (const auto& [rows, cols] : std::vector<std::pair<Eigen::Index, Eigen::Index>>{
+           {0, 0}, {1, 7}, {7, 1}, {3, 5}, {5, 3}, {257, 131}}) {
+    user::Probe p;
+    p.md = mlpersist::Matrix<double>::Random(rows, cols);
+    p.row_major = p.md.transpose();
+    for (const mlpersist::Format format : {mlpersist::Format::json, mlpersist::Format::xml}) {
+      INFO(rows << " x " << cols << " in " << mlpersist::to_string(format));
+      const user::Probe back = loaded(saved(p, format), format);
+      CHECK(same_values(back.md, p.md));
+      CHECK(same_values(back.row_major, p.row_major));
+    }
+  }
 }
 
 TEST_CASE("the JSON reader reads a long double exactly, not through a double", "[serialize]") {
