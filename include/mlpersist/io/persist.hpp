@@ -292,11 +292,11 @@ void read_archive(std::string_view bytes, Format format, const std::string& sour
 #ifdef MLPERSIST_DETAIL_POSIX
 /// read(archive) over a binary file streamed from disk: each byte is read once, matrix data straight
 /// into the matrices, and checksummed on the way; the checksum is compared at the end. If parsing
-/// fails, the rest of the file is still checked, so that damage is reported as damage.
+/// fails, the rest of the file is still checked, so that damage is reported as damage. `head` holds
+/// the file's first bytes, read already (binary_header_size, or all of a shorter file).
 template <class Reader>
-void read_binary_file(const InputFile& file, const std::string& source, const LoadOptions& options, Reader&& read) {
-  const FileBytes head =
-      file.read_exactly(0, static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), binary_header_size)));
+void read_binary_file(const InputFile& file, std::string_view head, const std::string& source,
+                      const LoadOptions& options, Reader&& read) {
   const std::uint32_t container = binary_container(head, file.size(), source);
   const std::size_t trailer_size = binary_trailer_size(container);
   const FileBytes trailer_bytes = file.read_exactly(file.size() - trailer_size, trailer_size);
@@ -357,10 +357,10 @@ void read_file_archive(const std::filesystem::path& path, std::optional<Format> 
 #ifdef MLPERSIST_DETAIL_POSIX
   InputFile file(path, options.max_bytes);
   const FileBytes head =
-      file.read_exactly(0, static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), binary_magic.size())));
-  if (head == binary_magic) {
+      file.read_exactly(0, static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), binary_header_size)));
+  if (std::string_view(head).substr(0, binary_magic.size()) == binary_magic) {
     resolve_format(head, expected, source);
-    read_binary_file(file, source, options, read);
+    read_binary_file(file, head, source, options, read);
     return;
   }
   const FileBytes bytes = file.read_exactly(0, static_cast<std::size_t>(file.size()));
