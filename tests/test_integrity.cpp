@@ -7,7 +7,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -352,41 +351,3 @@ TEST_CASE("files found by fuzzing load as working models or throw mlpersist erro
   }
   CHECK(files > 0);
 }
-
-#ifdef MLPERSIST_DETAIL_POSIX
-TEST_CASE("a file that shrinks while a large array is read by two threads: the read stops where it ends",
-          "[integrity]") {
-  // The file is cut after it was opened (and its size taken): the two threads that share the
-  // pieces of the block must give back exactly the bytes up to the cut, each checked once, and
-  // the checksum must cover exactly those, in order, whichever thread read them.
-  using mlpersist::detail::BlockReader;
-  constexpr std::size_t piece = BlockReader::piece_bytes;
-  std::string bytes(12 * piece + 12345, '\0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 131 % 251);
-  test::TempDir dir;
-  const auto path = dir / "bytes";
-  for (const std::size_t cut : {bytes.size(), std::size_t{70000}, piece, 2 * piece + 777, 7 * piece + 3,
-                                bytes.size() - 1}) {
-    INFO("file cut to " << cut << " bytes");
-    test::write_bytes(path, bytes);
-    const mlpersist::detail::InputFile file(path, bytes.size());
-    std::filesystem::resize_file(path, cut);
-    mlpersist::detail::Checksum checksum(mlpersist::detail::first_xxh3_container);
-    mlpersist::detail::ChecksummedFileBuffer input(file, 0, bytes.size(), checksum);
-    REQUIRE(input.sbumpc() == static_cast<unsigned char>(bytes[0]));  // the block starts with buffered bytes
-    std::string out(bytes.size() - 1, '\0');
-    std::atomic<std::size_t> checked{0};
-    const std::size_t got = input.read_block(out.data(), out.size(), [&](std::size_t from, std::size_t to) {
-      checked += to - from;
-    });
-    CHECK(got == cut - 1);
-    CHECK(checked == got);
-    CHECK(out.compare(0, got, bytes, 1, got) == 0);
-    CHECK(input.error() == 0);
-    input.finish();
-    mlpersist::detail::Checksum expected(mlpersist::detail::first_xxh3_container);
-    expected.update(bytes.data(), cut);
-    CHECK(checksum.value() == expected.value());
-  }
-}
-#endif

@@ -4,7 +4,7 @@
 // cost about 140 us of an 8 MB binary load of 0.9 ms here. TaskThread: a thread for one large
 // task, such as half of a text file to read or parse, or the checksum of a large array being
 // written. TwoThreadLoop: a loop split in two halves, one on a TaskThread. PieceBoard: the pieces
-// of a large array that two threads read, taking turns.
+// of a large array that two threads read, and finish in order, taking turns.
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -26,46 +26,71 @@ namespace mlpersist::detail {
 inline constexpr std::uint64_t helper_thread_min_bytes = std::uint64_t{2} << 20;
 
 /// The pieces of one job that two threads share: each takes the next piece not yet taken, and
-/// records what it got once done; one of them also waits for the pieces in order, to finish them
-/// in order (a binary load reads a large array so, and checksums it as it arrives).
+/// records it once read. The pieces are also finished in order (a binary load checksums a large
+/// array so, and XXH3 is sequential): the thread that read the next piece to finish takes the
+/// turn, and keeps it while the pieces after it have arrived. So a piece is mostly finished by the
+/// thread that read it, from that core's cache, and the finishing is shared between the threads.
+/// (With this thread finishing every piece, an 8 MB load took 0.68 ms here; sharing, 0.56.)
 class PieceBoard {
  public:
   struct Piece {
     std::size_t got = 0;  // bytes read
     int error = 0;        // errno of a failed read
-    bool arrived = false;
   };
 
-  explicit PieceBoard(std::size_t count) : pieces_(count) {}
+  explicit PieceBoard(std::size_t count) : pieces_(count), arrived_(count, false) {}
   std::size_t count() const { return pieces_.size(); }
 
-  /// The next piece for the calling thread to do, or count() once all are taken (or stopped).
-  std::size_t take() { return std::min(next_.fetch_add(1), count()); }
-  /// No piece is taken after this.
-  void stop() { next_ = count(); }
+  /// The next piece for the calling thread to read, or count() once all are taken (or stopped).
+  std::size_t take() { return std::min(next_to_take_.fetch_add(1), count()); }
 
-  void arrived(std::size_t k, std::size_t got, int error) {
+  /// Records piece k as read. True if the calling thread now has the turn, to finish pieces in
+  /// order from k on.
+  bool arrived(std::size_t k, std::size_t got, int error) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pieces_[k] = {got, error};
+    arrived_[k] = true;
+    if (turn_taken_ || stopped_ || k != next_to_finish_) return false;
+    turn_taken_ = true;
+    return true;
+  }
+  /// What was read of piece k, once it has arrived.
+  Piece piece(std::size_t k) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return pieces_[k];
+  }
+  /// Called with the turn, once piece k is finished. True, keeping the turn, if piece k + 1 has
+  /// arrived. After a piece that was not `complete`, no more pieces are taken or finished.
+  bool finished(std::size_t k, bool complete) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      pieces_[k] = {got, error, true};
+      next_to_finish_ = k + 1;
+      if (!complete) {
+        stopped_ = true;
+        next_to_take_ = count();
+      } else if (next_to_finish_ < count() && arrived_[next_to_finish_]) {
+        return true;
+      }
+      turn_taken_ = false;
     }
-    changed_.notify_all();
+    all_finished_.notify_all();
+    return false;
   }
-  bool has_arrived(std::size_t k) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return pieces_[k].arrived;
-  }
-  Piece wait_for(std::size_t k) {
+  /// Returns once every piece is finished, or the pieces stopped at one that was not complete.
+  void wait_until_finished() {
     std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return pieces_[k].arrived; });
-    return pieces_[k];
+    all_finished_.wait(lock, [&] { return stopped_ || next_to_finish_ == count(); });
   }
 
  private:
   std::vector<Piece> pieces_;
-  std::atomic<std::size_t> next_{0};
+  std::vector<bool> arrived_;
+  std::atomic<std::size_t> next_to_take_{0};
   std::mutex mutex_;
-  std::condition_variable changed_;
+  std::condition_variable all_finished_;
+  std::size_t next_to_finish_ = 0;
+  bool turn_taken_ = false;
+  bool stopped_ = false;
 };
 
 /// A thread started for one task, and joined when it goes out of scope (as C++20's std::jthread).
