@@ -7,7 +7,7 @@
 #     predictions also timed with Eigen's products handed to OpenBLAS (bench_fit_predict_openblas);
 #   - the compile time of examples/quickstart.cpp, and a description of the machine.
 #
-#   bash bench/run.sh            # about 12 minutes on 2 cores, build included
+#   bash bench/run.sh            # about 13 minutes on 2 cores, build included
 #
 # Installs what it needs with apt-get (Debian packages only). Benchmarks are noisy: run it on an
 # otherwise idle machine. Raw results: docs/performance/{persistence,peers,fit_predict,fit_predict_openblas,sklearn}.json.

@@ -37,9 +37,10 @@ class PieceBoard {
   struct Piece {
     std::size_t got = 0;  // bytes read
     int error = 0;        // errno of a failed read
+    bool arrived = false;
   };
 
-  explicit PieceBoard(std::size_t count) : pieces_(count), arrived_(count, false) {}
+  explicit PieceBoard(std::size_t count) : pieces_(count) {}
   std::size_t count() const { return pieces_.size(); }
 
   /// The next piece for the calling thread to read, or count() once all are taken (or stopped).
@@ -49,8 +50,7 @@ class PieceBoard {
   /// order from k on.
   bool arrived(std::size_t k, std::size_t got, int error) {
     std::lock_guard<std::mutex> lock(mutex_);
-    pieces_[k] = {got, error};
-    arrived_[k] = true;
+    pieces_[k] = {got, error, true};
     if (turn_taken_ || stopped_ || k != next_to_finish_) return false;
     turn_taken_ = true;
     return true;
@@ -69,7 +69,7 @@ class PieceBoard {
       if (!complete) {
         stopped_ = true;
         next_to_take_ = count();
-      } else if (next_to_finish_ < count() && arrived_[next_to_finish_]) {
+      } else if (next_to_finish_ < count() && pieces_[next_to_finish_].arrived) {
         return true;
       }
       turn_taken_ = false;
@@ -85,7 +85,6 @@ class PieceBoard {
 
  private:
   std::vector<Piece> pieces_;
-  std::vector<bool> arrived_;
   std::atomic<std::size_t> next_to_take_{0};
   std::mutex mutex_;
   std::condition_variable all_finished_;
