@@ -1,6 +1,6 @@
 // Save and load speed of mlpersist's formats against the machine's limits, measured in one run:
-// memcpy, and raw write()/read() of the same bytes. bench/run_persistence.sh runs this next to the
-// Python peers (bench/python_peers.py) and writes docs/performance.md. A measurement, not a test.
+// memcpy, and raw write()/read() of the same bytes. bench/run.sh runs this next to the Python peers
+// (bench/python_peers.py) and writes docs/performance/README.md. A measurement, not a test.
 //
 // Benchmarks are named <method>/<op>/<model>/<size>: `mlp` is an MLPClassifier with layers
 // H-H-H-10 and `linear` a LinearRegression, with `size` parameters (about: H is the nearest integer),

@@ -22,7 +22,7 @@ struct SaveOptions {
   /// Sync the file and its directory to disk before save returns, so the new model survives a power
   /// failure. Without it a save is still atomic (readers and crashes of this process see the old
   /// model or the new one, never a mix) but the operating system decides when the data reaches the
-  /// disk: saves of large models become several times faster (see docs/performance.md).
+  /// disk: saves of large models become several times faster (see docs/performance/README.md).
   bool durable = true;
 };
 
