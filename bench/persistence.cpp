@@ -143,16 +143,22 @@ ParameterBytes parameter_bytes(const Model& model) {
   return ParameterBytes(parameter_count(model) * sizeof(double));
 }
 
-void write_file(const std::filesystem::path& path, const ParameterBytes& bytes, bool sync) {
+/// How a raw baseline writes: plain 8 MiB write() calls; the same followed by fsync; or as numpy's
+/// tofile (so np.save) does, the whole file's blocks allocated first (fallocate) and then one write().
+enum class RawWrite { plain, fsync, fallocate };
+
+void write_file(const std::filesystem::path& path, const ParameterBytes& bytes, RawWrite how) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error("cannot create " + path.string());
-  constexpr std::size_t chunk = std::size_t{8} << 20;
+  if (how == RawWrite::fallocate && ::fallocate(fd, 0, 0, static_cast<off_t>(bytes.size())) != 0)
+    throw std::runtime_error("fallocate failed");
+  const std::size_t chunk = how == RawWrite::fallocate ? bytes.size() : std::size_t{8} << 20;
   for (std::size_t done = 0; done < bytes.size();) {
     const ssize_t n = ::write(fd, bytes.data() + done, std::min(chunk, bytes.size() - done));
     if (n <= 0) throw std::runtime_error("write failed");
     done += static_cast<std::size_t>(n);
   }
-  if (sync) ::fsync(fd);
+  if (how == RawWrite::fsync) ::fsync(fd);
   ::close(fd);
 }
 
@@ -283,12 +289,13 @@ void register_model(const Settings& settings, const std::string& model_name, std
     }
 
     const std::filesystem::path raw = stem.string() + ".raw";
-    for (const bool sync : {false, true}) {
-      add(std::string(sync ? "raw_write.fsync" : "raw_write") + "/save" + suffix, [=](benchmark::State& state) {
+    for (const auto& [how, name] : {std::pair{RawWrite::plain, "raw_write"}, std::pair{RawWrite::fsync, "raw_write.fsync"},
+                                    std::pair{RawWrite::fallocate, "raw_write.fallocate"}}) {
+      add(name + std::string("/save") + suffix, [=, how = how](benchmark::State& state) {
         const auto bytes = parameter_bytes(get());
         for (auto _ : state) {
           remove_untimed(state, raw);
-          write_file(raw, bytes, sync);
+          write_file(raw, bytes, how);
         }
         count(state, parameter_count(get()), raw);
       });
@@ -296,7 +303,7 @@ void register_model(const Settings& settings, const std::string& model_name, std
     for (const bool huge : {false, true}) {
       add(std::string(huge ? "raw_read.hugepage" : "raw_read") + "/load" + suffix, [=](benchmark::State& state) {
         const auto bytes = parameter_bytes(get());
-        write_file(raw, bytes, false);
+        write_file(raw, bytes, RawWrite::plain);
         auto read = [&] { read_file(raw, bytes.size(), huge); };
         settle(read);
         for (auto _ : state) read();

@@ -45,12 +45,14 @@ PYTHON_NAMES = {"npy": "py numpy .npy", "npy_mmap": "py numpy .npy mmap", "pickl
                 "h5py": "py h5py", "json": "py json"}
 MLPERSIST_METHODS = ["mlpersist.binary", "mlpersist.binary.nosync", "mlpersist.json", "mlpersist.xml",
                      "mlpersist.map"]
-BASELINE_METHODS = ["raw_write", "raw_write.fsync", "raw_read", "raw_read.hugepage", "memcpy", "memcpy.fresh"]
+BASELINE_METHODS = ["raw_write", "raw_write.fsync", "raw_write.fallocate", "raw_read", "raw_read.hugepage", "memcpy",
+                    "memcpy.fresh"]
 METHOD_ORDER = MLPERSIST_METHODS + list(PYTHON_NAMES.values()) + BASELINE_METHODS
 
 # The ratio tables: for each op, (mlpersist's method and op, the baselines' methods and ops).
 PEERS = ["py numpy .npy", "py pickle5", "py joblib", "py torch", "py h5py"]
-SAVE_BASELINES = [(method, "save") for method in PEERS + ["raw_write", "raw_write.fsync", "memcpy"]]
+SAVE_BASELINES = [(method, "save")
+                  for method in PEERS + ["raw_write", "raw_write.fsync", "raw_write.fallocate", "memcpy"]]
 LOAD_BASELINES = [(method, "load") for method in PEERS + ["raw_read", "raw_read.hugepage", "memcpy"]]
 MAPPED_BASELINES = ["py joblib mmap", "py numpy .npy mmap"]
 COMPARISONS = {
