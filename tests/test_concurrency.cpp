@@ -1,13 +1,19 @@
 // Many threads and processes saving and loading the same and different paths at once: every load
-// sees one complete model, old or new, never a mix or an error; and the two threads that read one
-// large array, when the file shrinks under them. Also built with ThreadSanitizer.
+// sees one complete model, old or new, never a mix or an error; the two threads that read one
+// large array, when the file shrinks under them; and the relay thread that reads the large arrays
+// of one load beside the loading thread. Also built with ThreadSanitizer.
 #include "two_models.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
+#include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -165,4 +171,83 @@ TEST_CASE("a file that shrinks while a large array is read by two threads: the r
     CHECK(checksum.value() == expected.value());
   }
 }
+
+TEST_CASE("one file buffer reads several large blocks in a row, each shared with the relay thread",
+          "[concurrency]") {
+  // Three blocks of 2-5 MB (each read by two threads) with a few bytes read alone between them, as
+  // a binary load reads the arrays of an MLP: every byte arrives once, in place, and the checksum
+  // covers them all in order.
+  using mlpersist::detail::BlockReader;
+  constexpr std::size_t piece = BlockReader::piece_bytes;
+  std::string bytes(15 * piece, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 131 % 251);
+  test::TempDir dir;
+  const auto path = dir / "bytes";
+  test::write_bytes(path, bytes);
+  const mlpersist::detail::InputFile file(path, bytes.size());
+  mlpersist::detail::Checksum checksum(mlpersist::detail::first_xxh3_container);
+  mlpersist::detail::ChecksummedFileBuffer input(file, 0, bytes.size(), checksum);
+  std::size_t at = 0;
+  for (const std::size_t size : {4 * piece + 100, 10 * piece / 3, 6 * piece + 7}) {
+    INFO("block at " << at << " of " << size << " bytes");
+    std::string between(16, '\0');
+    REQUIRE(input.sgetn(between.data(), 16) == 16);
+    CHECK(between == bytes.substr(at, 16));
+    at += 16;
+    std::string out(size, '\0');
+    std::atomic<std::size_t> checked{0};
+    REQUIRE(input.read_block(out.data(), size, [&](std::size_t from, std::size_t to) { checked += to - from; }) ==
+            size);
+    CHECK(checked == size);
+    CHECK(out == bytes.substr(at, size));
+    at += size;
+  }
+  input.finish();
+  CHECK(input.error() == 0);
+  mlpersist::detail::Checksum expected(mlpersist::detail::first_xxh3_container);
+  expected.update(bytes.data(), bytes.size());
+  CHECK(checksum.value() == expected.value());
+}
 #endif
+
+TEST_CASE("a relay thread runs each job beside the caller, and the next job too if it comes in time",
+          "[concurrency]") {
+  using mlpersist::detail::RelayThread;
+  const auto caller = std::this_thread::get_id();
+  struct Runs {
+    std::mutex mutex;
+    std::multiset<std::thread::id> threads;
+  };
+  // Returns the thread that ran `share`'s job beside the caller, after checking there was one.
+  auto other_thread = [&](RelayThread& relay) {
+    Runs runs;
+    relay.share([&] {
+      std::lock_guard<std::mutex> lock(runs.mutex);
+      runs.threads.insert(std::this_thread::get_id());
+    });
+    REQUIRE(runs.threads.size() == 2);
+    REQUIRE(runs.threads.count(caller) == 1);
+    return *runs.threads.begin() == caller ? *runs.threads.rbegin() : *runs.threads.begin();
+  };
+  // Waiting an hour for the next job, the relay thread takes every one.
+  std::optional<RelayThread> relay(std::in_place, std::chrono::hours(1));
+  const std::thread::id first = other_thread(*relay);
+  CHECK(other_thread(*relay) == first);
+  CHECK(other_thread(*relay) == first);
+#if defined(__linux__)
+  // When the relay goes, its thread ends (it is detached), though it would wait an hour for a job.
+  auto threads_running = [] {
+    const std::filesystem::directory_iterator tasks("/proc/self/task");
+    return std::distance(begin(tasks), end(tasks));
+  };
+  const auto with_relay = threads_running();
+  relay.reset();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (threads_running() >= with_relay && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(threads_running() < with_relay);
+#endif
+  // Waiting no time at all, it ends after each job, and a new thread takes the next one.
+  RelayThread impatient(std::chrono::microseconds(0));
+  for (int i = 0; i < 3; ++i) other_thread(impatient);
+}

@@ -1,16 +1,20 @@
 #pragma once
-// Second threads, each started for one task and joined when the task is done, never left asleep
-// in between: a worker thread that slept between tasks, woken for each and ended after the last,
-// cost about 140 us of an 8 MB binary load of 0.9 ms here. TaskThread: a thread for one large
-// task, such as half of a text file to read or parse, or the checksum of a large array being
-// written. TwoThreadLoop: a loop split in two halves, one on a TaskThread. PieceBoard: the pieces
-// of a large array that two threads read, and finish in order, taking turns.
+// Second threads, never left asleep between tasks: a worker thread that slept between tasks, woken
+// for each and ended after the last, cost about 140 us of an 8 MB binary load of 0.9 ms here.
+// TaskThread: a thread for one large task, such as half of a text file to read or parse, or the
+// checksum of a large array being written. TwoThreadLoop: a loop split in two halves, one on a
+// TaskThread. RelayThread: a thread for jobs that come close together, the large arrays of one
+// binary load, waiting between them awake. PieceBoard: the pieces of a large array that two threads
+// read, and finish in order, taking turns.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -62,32 +66,25 @@ class PieceBoard {
   }
   /// Called with the turn, once piece k is finished. True, keeping the turn, if piece k + 1 has
   /// arrived. After a piece that was not `complete`, no more pieces are taken or finished.
+  /// A piece that arrives is finished by its reader or by the thread with the turn, before either
+  /// takes another piece: so once every thread has run out of pieces to take, all are finished.
   bool finished(std::size_t k, bool complete) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      next_to_finish_ = k + 1;
-      if (!complete) {
-        stopped_ = true;
-        next_to_take_ = count();
-      } else if (next_to_finish_ < count() && pieces_[next_to_finish_].arrived) {
-        return true;
-      }
-      turn_taken_ = false;
+    std::lock_guard<std::mutex> lock(mutex_);
+    next_to_finish_ = k + 1;
+    if (!complete) {
+      stopped_ = true;
+      next_to_take_ = count();
+    } else if (next_to_finish_ < count() && pieces_[next_to_finish_].arrived) {
+      return true;
     }
-    all_finished_.notify_all();
+    turn_taken_ = false;
     return false;
-  }
-  /// Returns once every piece is finished, or the pieces stopped at one that was not complete.
-  void wait_until_finished() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    all_finished_.wait(lock, [&] { return stopped_ || next_to_finish_ == count(); });
   }
 
  private:
   std::vector<Piece> pieces_;
   std::atomic<std::size_t> next_to_take_{0};
   std::mutex mutex_;
-  std::condition_variable all_finished_;
   std::size_t next_to_finish_ = 0;
   bool turn_taken_ = false;
   bool stopped_ = false;
@@ -112,6 +109,126 @@ class TaskThread {
 
  private:
   std::thread thread_;
+};
+
+/// A second thread for jobs that come close together, such as the large arrays of one binary load:
+/// share(job) runs the job here and on the relay thread at once. After a job the thread waits for
+/// the next one awake, for `linger` at most, and ends if none comes. Handing a job to it so costs
+/// next to nothing, where starting a thread cost the caller 40-65 us here: most of it in waking the
+/// other CPU, idle since the last thread ended (wake_up_new_task, in `perf`). A binary load of a
+/// 1e6-parameter MLP, two 4 MB arrays, took 0.64-0.70 ms so, against 0.72-0.76 with a thread for
+/// each array (bench_persistence, the two builds alternated).
+class RelayThread {
+ public:
+  using Job = std::function<void()>;
+  /// How long each thread waits awake: the relay thread for its next job (two large arrays of a
+  /// binary load came about 20 us apart here), the caller for the relay thread's run of a job (it
+  /// usually ends within a piece of the caller's, 30-50 us). Then the relay thread ends, and the
+  /// caller sleeps.
+  static constexpr std::chrono::microseconds awake_for{100};
+
+  explicit RelayThread(std::chrono::microseconds linger = awake_for) : linger_(linger) {}
+  RelayThread(const RelayThread&) = delete;
+  RelayThread& operator=(const RelayThread&) = delete;
+  ~RelayThread() { end(); }
+
+  /// Runs `job` on this thread and on the relay thread, and returns once both runs have returned.
+  /// On this thread alone if no thread can be started. `job` must not throw.
+  void share(const Job& job) {
+    if (!hand_over(job)) return job();
+    job();
+    state_->wait_until_done();
+  }
+
+ private:
+  /// What the caller and the relay thread share; the thread holds it for as long as it runs.
+  class State {
+   public:
+    explicit State(const Job& first) : job_(&first) {}
+
+    /// Hands `job` to the thread, or false if it has ended.
+    bool offer(const Job& job) {
+      done_.store(false, std::memory_order_relaxed);  // published by the exchange below
+      const Job* none = nullptr;
+      return job_.compare_exchange_strong(none, &job, std::memory_order_acq_rel);
+    }
+    void quit() { quit_.store(true, std::memory_order_release); }
+
+    /// The relay thread: runs jobs until none comes within `linger`, or quit() is called.
+    void serve(std::chrono::microseconds linger) {
+      while (const Job* job = next_job(linger)) {
+        (*job)();
+        job_.store(nullptr, std::memory_order_release);
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_.store(true, std::memory_order_release);
+        if (caller_asleep_) job_done_.notify_one();
+      }
+    }
+
+    /// The caller, once its own run of the job has returned: waits for the thread's.
+    void wait_until_done() {
+      const auto start = std::chrono::steady_clock::now();
+      while (!done_.load(std::memory_order_acquire)) {
+        if (std::chrono::steady_clock::now() - start >= awake_for) {
+          std::unique_lock<std::mutex> lock(mutex_);
+          caller_asleep_ = true;
+          job_done_.wait(lock, [&] { return done_.load(std::memory_order_acquire); });
+          caller_asleep_ = false;
+          return;
+        }
+        std::this_thread::yield();  // to a thread waiting for this CPU, if any: the relay, perhaps
+      }
+    }
+
+   private:
+    /// The next job, or nullptr once the thread is to end: `ended_` then takes the job's place, so
+    /// that no job can be offered after the thread stopped looking.
+    const Job* next_job(std::chrono::microseconds linger) {
+      const auto start = std::chrono::steady_clock::now();
+      for (;;) {
+        const Job* job = job_.load(std::memory_order_acquire);
+        if (job != nullptr) return job;
+        if (quit_.load(std::memory_order_acquire) || std::chrono::steady_clock::now() - start >= linger)
+          return job_.compare_exchange_strong(job, &ended_, std::memory_order_acq_rel) ? nullptr : job;
+        std::this_thread::yield();
+      }
+    }
+
+    const Job ended_;  // never run: its address marks the thread's end
+    std::atomic<const Job*> job_;
+    std::atomic<bool> done_{false};
+    std::atomic<bool> quit_{false};
+    std::mutex mutex_;
+    std::condition_variable job_done_;
+    bool caller_asleep_ = false;
+  };
+
+  /// Offers `job` to the running thread, or else starts one with it. False if none can be started.
+  /// The thread is detached: it ends by itself, `linger` after its last job or as soon as its relay
+  /// goes, and touches nothing but the state it shares, which it keeps alive. Joined when its relay
+  /// went, it kept the caller waiting for its exit at the end of every binary load (about 25 us of
+  /// 0.65 ms here); kept to be joined later, it would have been a thread that a fork()ed child
+  /// could never join.
+  bool hand_over(const Job& job) {
+    if (state_ && state_->offer(job)) return true;
+    end();
+    auto state = std::make_shared<State>(job);
+    try {
+      std::thread([state, linger = linger_] { state->serve(linger); }).detach();
+    } catch (const std::system_error&) {
+      return false;
+    }
+    state_ = std::move(state);
+    return true;
+  }
+
+  void end() {
+    if (state_) state_->quit();
+    state_.reset();
+  }
+
+  std::chrono::microseconds linger_;
+  std::shared_ptr<State> state_;
 };
 
 /// Starts `task` on a TaskThread in `helper`. False, with nothing started, when the system will not
