@@ -7,6 +7,7 @@
 #include "mlpersist/models/detail/labels.hpp"
 #include "mlpersist/models/detail/lbfgs.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -66,32 +67,44 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
         targets(i, c) = T(1);
     }
     const T inverse_c = static_cast<T>(1.0 / options_.C);
-    Matrix<T> scores(n, k);
-    Matrix<T> residual(n, k);
+    // The rows go through a block at a time, each block's scores and its part of the gradient one
+    // after the other while the block is in cache: a large X is then read from memory once per
+    // evaluation instead of twice (a 100,000 x 100 fit: 163 ms against 213).
+    const Eigen::Index block_rows = std::max<Eigen::Index>(1, block_bytes / (p * Eigen::Index{sizeof(T)}));
+    Matrix<T> scores(std::min(n, block_rows), k);
+    Matrix<T> d_scores(scores.rows(), k);
     auto objective = [&](const Vector<T>& theta, Vector<T>& gradient) -> T {
       const Eigen::Map<const Matrix<T>> W(theta.data(), p, k);
-      scores.noalias() = X * W;
-      if (bias) scores.rowwise() += theta.tail(k).transpose();
-      T loss = T(0);
-      if (k == 1) {
-        // log(1 + exp(-t)) computed without overflow; residual = d loss / d score
-        for (Eigen::Index i = 0; i < n; ++i) {
-          const T t = targets(i, 0) * scores(i, 0);
-          loss += (t > T(0) ? std::log1p(std::exp(-t)) : -t + std::log1p(std::exp(t)));
-          residual(i, 0) = -targets(i, 0) / (T(1) + std::exp(t));
-        }
-      } else {
-        const Vector<T> row_max = scores.rowwise().maxCoeff();
-        residual = (scores.colwise() - row_max).array().exp().matrix();
-        const Vector<T> sums = residual.rowwise().sum();
-        loss = (sums.array().log() + row_max.array()).sum() - (scores.array() * targets.array()).sum();
-        residual.array().colwise() /= sums.array();
-        residual -= targets;
-      }
       Eigen::Map<Matrix<T>> grad_w(gradient.data(), p, k);
-      grad_w.noalias() = X.transpose() * residual;
-      grad_w += inverse_c * W;
-      if (bias) gradient.tail(k) = residual.colwise().sum().transpose();
+      grad_w = inverse_c * W;
+      if (bias) gradient.tail(k).setZero();
+      T loss = T(0);
+      for (Eigen::Index first = 0; first < n; first += block_rows) {
+        const Eigen::Index rows = std::min(block_rows, n - first);
+        const auto X_block = X.middleRows(first, rows);
+        const auto target = targets.middleRows(first, rows);
+        auto score = scores.topRows(rows);
+        auto d_score = d_scores.topRows(rows);  // d loss / d score
+        score.noalias() = X_block * W;
+        if (bias) score.rowwise() += theta.tail(k).transpose();
+        if (k == 1) {
+          // log(1 + exp(-t)) computed without overflow
+          for (Eigen::Index i = 0; i < rows; ++i) {
+            const T t = target(i, 0) * score(i, 0);
+            loss += (t > T(0) ? std::log1p(std::exp(-t)) : -t + std::log1p(std::exp(t)));
+            d_score(i, 0) = -target(i, 0) / (T(1) + std::exp(t));
+          }
+        } else {
+          const Vector<T> row_max = score.rowwise().maxCoeff();
+          d_score = (score.colwise() - row_max).array().exp().matrix();
+          const Vector<T> sums = d_score.rowwise().sum();
+          loss += (sums.array().log() + row_max.array()).sum() - (score.array() * target.array()).sum();
+          d_score.array().colwise() /= sums.array();
+          d_score -= target;
+        }
+        grad_w.noalias() += X_block.transpose() * d_score;
+        if (bias) gradient.tail(k) += d_score.colwise().sum().transpose();
+      }
       return loss + T(0.5) * inverse_c * W.squaredNorm();
     };
     Vector<T> theta = Vector<T>::Zero(p * k + bias * k);
@@ -168,6 +181,9 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
   }
 
  private:
+  /// Bytes of X that fit's objective takes at a time: well inside a core's L2 cache.
+  static constexpr Eigen::Index block_bytes = Eigen::Index{1} << 18;
+
   Options options_;
   Labels classes_;
   Parameter<Matrix<T>> coef_;
