@@ -51,9 +51,12 @@ double uniform(std::uint64_t& state) {
 
 /// Models' arrays (and the raw baselines' bytes, below) live in memory advised for huge pages, as
 /// numpy's large arrays and mlpersist's loaded models do: the Python peers save from such memory, and
-/// write() copies out of it about 5% faster than out of 4 KiB pages here (fewer TLB misses).
-Matrix<double> random_matrix(Eigen::Index rows, Eigen::Index cols, std::uint64_t& state) {
-  Matrix<double> out(rows, cols);
+/// write() copies out of it about 5% faster than out of 4 KiB pages here (fewer TLB misses). Made
+/// as the type the model keeps (Matrix or Vector), so that the model takes it over: converted, it
+/// was copied into memory not advised (the linear model's coefficients, until this was found).
+template <class Array = Matrix<double>>
+Array random_array(Eigen::Index rows, Eigen::Index cols, std::uint64_t& state) {
+  Array out(rows, cols);
   mlpersist::detail::advise_huge_pages(out);
   std::generate(out.data(), out.data() + out.size(), [&] { return uniform(state); });
   return out;
@@ -71,9 +74,10 @@ mlpersist::MLPClassifier<double> mlp(double size) {
   std::uint64_t state = 1;
   // The weights are moved in: a braced list would copy them into memory not advised for huge pages.
   std::vector<Matrix<double>> coefs;
-  for (const Eigen::Index cols : {h, h, Eigen::Index{10}}) coefs.push_back(random_matrix(h, cols, state));
+  for (const Eigen::Index cols : {h, h, Eigen::Index{10}}) coefs.push_back(random_array(h, cols, state));
   std::vector<Vector<double>> intercepts;
-  for (const Eigen::Index rows : {h, h, Eigen::Index{10}}) intercepts.push_back(random_matrix(rows, 1, state));
+  for (const Eigen::Index rows : {h, h, Eigen::Index{10}})
+    intercepts.push_back(random_array<Vector<double>>(rows, 1, state));
   mlpersist::MLPClassifier<double> model;
   model.set_parameters(std::move(coefs), std::move(intercepts), mlpersist::Labels::LinSpaced(10, 0, 9));
   return model;
@@ -82,7 +86,7 @@ mlpersist::MLPClassifier<double> mlp(double size) {
 mlpersist::LinearRegression<double> linear(double size) {
   std::uint64_t state = 2;
   mlpersist::LinearRegression<double> model;
-  model.set_parameters(random_matrix(static_cast<Eigen::Index>(size) - 1, 1, state), 0.5);
+  model.set_parameters(random_array<Vector<double>>(static_cast<Eigen::Index>(size) - 1, 1, state), 0.5);
   return model;
 }
 
