@@ -6,6 +6,7 @@
 #include "mlpersist/models/detail/activations.hpp"
 #include "mlpersist/models/detail/labels.hpp"
 #include "mlpersist/models/detail/lbfgs.hpp"
+#include "mlpersist/models/detail/row_blocks.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -79,8 +80,7 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
       grad_w = inverse_c * W;
       if (bias) gradient.tail(k).setZero();
       T loss = T(0);
-      for (Eigen::Index first = 0; first < n; first += block_rows) {
-        const Eigen::Index rows = std::min(block_rows, n - first);
+      detail::for_each_row_block(n, block_rows, [&](Eigen::Index first, Eigen::Index rows) {
         const auto X_block = X.middleRows(first, rows);
         const auto target = targets.middleRows(first, rows);
         auto score = scores.topRows(rows);
@@ -104,7 +104,7 @@ class LogisticRegression : public detail::WithFeatureNames<LogisticRegression<T>
         }
         grad_w.noalias() += X_block.transpose() * d_score;
         if (bias) gradient.tail(k) += d_score.colwise().sum().transpose();
-      }
+      });
       return loss + T(0.5) * inverse_c * W.squaredNorm();
     };
     Vector<T> theta = Vector<T>::Zero(p * k + bias * k);

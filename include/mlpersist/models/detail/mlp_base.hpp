@@ -8,6 +8,7 @@
 #include "mlpersist/models/detail/activations.hpp"
 #include "mlpersist/models/detail/feature_names.hpp"
 #include "mlpersist/models/detail/random.hpp"
+#include "mlpersist/models/detail/row_blocks.hpp"
 
 #include <algorithm>
 #include <array>
@@ -135,10 +136,9 @@ class MLPBase : public WithFeatureNames<Derived> {
     constexpr Eigen::Index block_rows = 256;
     if (X.rows() <= block_rows) return forward_block(X);
     Matrix<T> out(X.rows(), coefs_.back().cols());
-    for (Eigen::Index first = 0; first < X.rows(); first += block_rows) {
-      const Eigen::Index rows = std::min(block_rows, X.rows() - first);
+    for_each_row_block(X.rows(), block_rows, [&](Eigen::Index first, Eigen::Index rows) {
       out.middleRows(first, rows) = forward_block(X.middleRows(first, rows));
-    }
+    });
     return out;
   }
 
