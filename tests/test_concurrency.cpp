@@ -1,13 +1,16 @@
 // Many threads and processes saving and loading the same and different paths at once: every load
 // sees one complete model, old or new, never a mix or an error; the two threads that read one
-// large array, when the file shrinks under them; and the relay thread that reads the large arrays
-// of one load beside the loading thread. Also built with ThreadSanitizer.
+// large array, when the file shrinks under them; the relay thread that reads the large arrays of
+// one load beside the loading thread; and the two threads that write a large array, one through a
+// mapping of the file. Also built with ThreadSanitizer.
 #include "two_models.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <filesystem>
 #include <iterator>
@@ -73,8 +76,9 @@ TEST_CASE("threads saving and loading the same and different paths see whole mod
 }
 
 TEST_CASE("large models: the second threads of saves and loads, with several at once", "[concurrency]") {
-  // 2,000,000 coefficients (16 MB): saves and loads check their bytes on a second thread.
-  mlpersist::Vector<double> coef(2000000);
+  // 2,500,000 coefficients (20 MB): saves write them with two threads (FdBuffer::write_block), and
+  // loads check their bytes on a second thread.
+  mlpersist::Vector<double> coef(2500000);
   for (Eigen::Index i = 0; i < coef.size(); ++i) coef(i) = static_cast<double>(i % 1000) / 7.0;
   test::TempDir dir;
   std::atomic<int> bad{0};
@@ -207,6 +211,77 @@ TEST_CASE("one file buffer reads several large blocks in a row, each shared with
   mlpersist::detail::Checksum expected(mlpersist::detail::first_xxh3_container);
   expected.update(bytes.data(), bytes.size());
   CHECK(checksum.value() == expected.value());
+}
+
+#ifdef O_TMPFILE
+TEST_CASE("a file buffer writes large blocks with two threads, through write() and a mapping of the file",
+          "[concurrency]") {
+  // Two blocks over FdBuffer::shared_write_min_bytes, each after a few bytes written alone so that
+  // neither starts on a piece boundary, and a last block of one byte more than the minimum: the
+  // file must hold every byte in place, whichever thread wrote it, and `alongside` (the checksum,
+  // in a save) must run once for each, beside the writing thread.
+  using mlpersist::detail::FdBuffer;
+  constexpr std::size_t minimum = FdBuffer::shared_write_min_bytes;
+  const std::vector<std::size_t> blocks{2 * minimum + 12345, minimum + 3 * FdBuffer::shared_piece_bytes / 2,
+                                        minimum + 1};
+  std::string bytes;
+  for (const std::size_t size : blocks) bytes.resize(bytes.size() + 100 + size);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 131 % 251);
+  test::TempDir dir;
+  // How save opens its file (unnamed, read and write), then as it opens one where it cannot (a
+  // name, write only), and as no save does: unnamed but write only, which cannot be mapped.
+  struct Way {
+    const char* name;
+    int flags;
+    bool named;
+  };
+  for (const Way way : {Way{"unnamed", O_RDWR, false}, Way{"named", O_WRONLY, true},
+                        Way{"unnamed, write only", O_WRONLY, false}}) {
+    INFO(way.name);
+    const auto path = dir / "written";
+    const int fd = way.named ? ::open(path.c_str(), way.flags | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+                             : ::open(dir.path().c_str(), way.flags | O_TMPFILE | O_CLOEXEC, 0644);
+    REQUIRE(fd >= 0);
+    const bool mappable = !way.named && mlpersist::detail::may_write_mapped(fd);
+    if (!way.named && !mappable) WARN("the temporary directory is not on ext4: no block is written through a mapping");
+    FdBuffer buffer(fd, mappable);
+    std::size_t at = 0;
+    for (const std::size_t size : blocks) {
+      REQUIRE(buffer.sputn(bytes.data() + at, 100) == 100);
+      at += 100;
+      const auto caller = std::this_thread::get_id();
+      std::set<std::thread::id> ran_on;
+      CHECK(buffer.write_block(bytes.data() + at, size, [&] { ran_on.insert(std::this_thread::get_id()); }) == size);
+      CHECK(ran_on.size() == 1);
+      CHECK(ran_on.count(caller) == 0);
+      at += size;
+    }
+    REQUIRE(buffer.pubsync() == 0);
+    CHECK(buffer.error() == 0);
+    // Read through a new opening of the file: the fd may be write only.
+    const std::string written = test::read_bytes("/proc/self/fd/" + std::to_string(fd));
+    ::close(fd);
+    REQUIRE(written.size() == bytes.size());
+    // The first byte that differs (not the strings themselves: Catch would print 80 MB).
+    const auto differs = std::mismatch(written.begin(), written.end(), bytes.begin()).first - written.begin();
+    CHECK(differs == static_cast<std::ptrdiff_t>(bytes.size()));
+  }
+}
+#endif
+
+TEST_CASE("a file buffer whose file cannot be written reports the error of its large block", "[concurrency]") {
+  test::TempDir dir;
+  const auto path = dir / "read-only";
+  test::write_bytes(path, "");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  mlpersist::detail::FdBuffer buffer(fd, true);  // told it may map the file: fallocate and mmap refuse
+  const std::string bytes(mlpersist::detail::FdBuffer::shared_write_min_bytes + 10, 'x');
+  bool ran = false;
+  CHECK(buffer.write_block(bytes.data(), bytes.size(), [&] { ran = true; }) == 0);
+  CHECK(buffer.error() == EBADF);
+  CHECK(ran);
+  ::close(fd);
 }
 #endif
 

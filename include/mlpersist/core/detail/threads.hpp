@@ -5,7 +5,8 @@
 // checksum of a large array being written. TwoThreadLoop: a loop split in two halves, one on a
 // TaskThread. RelayThread: a thread for jobs that come close together, the large arrays of one
 // binary load, waiting between them awake. PieceBoard: the pieces of a large array that two threads
-// read, and finish in order, taking turns.
+// read, and finish in order, taking turns. TwoEndedPieces: the pieces of a large array that two
+// threads write, one from each end.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -88,6 +89,37 @@ class PieceBoard {
   std::size_t next_to_finish_ = 0;
   bool turn_taken_ = false;
   bool stopped_ = false;
+};
+
+/// The pieces of one job that two threads share, each working its own way (a binary save writes
+/// pieces from the front with write(2), and copies pieces from the back into a mapping of the file):
+/// each takes the next piece from its own end, until the two meet.
+class TwoEndedPieces {
+ public:
+  explicit TwoEndedPieces(std::size_t count) : back_(count) {}
+
+  /// The next piece from the front, or nothing once every piece is taken (or stopped).
+  std::optional<std::size_t> from_front() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (front_ == back_) return std::nullopt;
+    return front_++;
+  }
+  /// The next piece from the back, or nothing once every piece is taken (or stopped).
+  std::optional<std::size_t> from_back() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (front_ == back_) return std::nullopt;
+    return --back_;
+  }
+  /// No more pieces are taken, from either end.
+  void stop() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    back_ = front_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::size_t front_ = 0;
+  std::size_t back_;
 };
 
 /// A thread started for one task, and joined when it goes out of scope (as C++20's std::jthread).
@@ -242,6 +274,15 @@ bool try_start(std::optional<TaskThread>& helper, Task&& task) {
   } catch (const std::system_error&) {
     return false;
   }
+}
+
+/// Runs `task` on a TaskThread (or here first, if none can be started) while `work` runs here, and
+/// returns what `work` returns once both are done.
+template <class Task, class Work>
+auto run_beside(const Task& task, const Work& work) {
+  std::optional<TaskThread> helper;  // joined before this returns, as the task reads the caller's data
+  if (!try_start(helper, task)) task();
+  return work();
 }
 
 /// Runs loops over many independent items (numbers to convert, bytes to read) on two threads once

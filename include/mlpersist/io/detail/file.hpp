@@ -6,6 +6,7 @@
 #include "mlpersist/core/detail/block_reader.hpp"
 #include "mlpersist/core/detail/huge_pages.hpp"
 #include "mlpersist/core/detail/threads.hpp"
+#include "mlpersist/io/detail/block_writer.hpp"
 #include "mlpersist/io/detail/checksum.hpp"
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <streambuf>
@@ -29,6 +31,9 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#if defined(__linux__)
+#include <sys/vfs.h>
+#endif
 #include <unistd.h>
 #define MLPERSIST_DETAIL_POSIX 1
 #endif
@@ -89,12 +94,62 @@ inline void sync_directory(const std::filesystem::path& directory) {
 }
 
 #ifdef MLPERSIST_DETAIL_POSIX
+/// Whether a save may write into a mapping of the file `fd`. A store through a mapping that the
+/// file system cannot back raises SIGBUS instead of returning an error, so this is allowed only
+/// where nothing can fail so: the file has no name yet (O_TMPFILE), so no other process can
+/// truncate it, and it is on ext4, whose fallocate() allocates its blocks (no ENOSPC or quota
+/// failure is left for a page fault) as unwritten extents, which a fault fills with zeros without
+/// reading the disk (so no I/O error either). Other file systems may qualify too; they are not
+/// measured or tested here.
+inline bool may_write_mapped(int fd) {
+#if defined(__linux__)
+  constexpr long ext4_magic = 0xEF53;  // EXT4_SUPER_MAGIC, <linux/magic.h>
+  struct statfs info {};
+  return ::fstatfs(fd, &info) == 0 && static_cast<long>(info.f_type) == ext4_magic;
+#else
+  (void)fd;
+  return false;
+#endif
+}
+
 /// Output to a file descriptor: small writes gather in a 64 KiB buffer, large ones go straight to
-/// write(2) without a copy. error() is the errno of the first failed write.
-class FdBuffer : public std::streambuf {
+/// the file without a copy. error() is the errno of the first failed write.
+class FdBuffer : public std::streambuf, public BlockWriter {
  public:
-  explicit FdBuffer(int fd) : fd_(fd) { setp(buffer_.data(), buffer_.data() + buffer_.size()); }
+  /// Blocks of this many bytes or more are written by two threads at once, where the file allows
+  /// it (`mappable`: may_write_mapped, and opened for reading and writing, as mmap requires).
+  /// Below it, starting the thread and mapping the file cost about what they save (8 MB: 1.4 ms
+  /// either way; 16 MB: 2.3 ms against 3.0).
+  static constexpr std::size_t shared_write_min_bytes = std::size_t{16} << 20;
+  /// The pieces of a shared block end where the file's 2 MiB huge pages do (on x86-64), so that
+  /// each page fault of the mapping fills one piece.
+  static constexpr std::size_t shared_piece_bytes = std::size_t{2} << 20;
+
+  explicit FdBuffer(int fd, bool mappable = false) : fd_(fd), mappable_(mappable) {
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
   int error() const { return error_; }
+
+  /// Two threads share a large block: write(2) copies into the page cache at about 4.5 GB/s here,
+  /// on one thread at a time (the file's lock), so one thread writes pieces from the front while
+  /// the other, once it has run `alongside` (the checksum), copies pieces from the back into a
+  /// mapping of the file, until the two meet. A 400 MB block took 70 ms so, against 94 for one
+  /// write() (and 90 for the mapping copied by both threads, which zero the file's pages before
+  /// copying into them); 80 MB, 14 ms against 18 (/tmp programs, medians of 9-15, alternated).
+  std::size_t write_block(const char* data, std::size_t size, const std::function<void()>& alongside) override {
+    if (!drain()) return 0;
+    if (!(size >= shared_write_min_bytes && mappable_ && write_shared(data, size, alongside))) {
+      reserve(size);
+      const auto write = [&] { write_at(data, size, offset_); };
+      if (alongside)
+        run_beside(alongside, write);
+      else
+        write();
+    }
+    if (error_ != 0) return 0;
+    offset_ += static_cast<off_t>(size);
+    return size;
+  }
 
  protected:
   int_type overflow(int_type ch) override {
@@ -109,10 +164,8 @@ class FdBuffer : public std::streambuf {
     if (size <= 0) return 0;  // data may be null then, and memcpy must not see it
     if (size > epptr() - pptr()) {
       if (!drain()) return 0;
-      if (size > epptr() - pptr()) {  // larger than the whole buffer
-        reserve(static_cast<std::size_t>(size));
-        return write_all(data, static_cast<std::size_t>(size)) ? size : 0;
-      }
+      if (size > epptr() - pptr())  // larger than the whole buffer
+        return static_cast<std::streamsize>(write_block(data, static_cast<std::size_t>(size), nullptr));
     }
     std::memcpy(pptr(), data, static_cast<std::size_t>(size));
     pbump(static_cast<int>(size));
@@ -122,18 +175,22 @@ class FdBuffer : public std::streambuf {
 
  private:
   bool drain() {
-    const bool ok = write_all(pbase(), static_cast<std::size_t>(pptr() - pbase()));
+    const auto size = static_cast<std::size_t>(pptr() - pbase());
+    write_at(pbase(), size, offset_);
     setp(buffer_.data(), buffer_.data() + buffer_.size());
-    return ok;
+    if (error_ != 0) return false;
+    offset_ += static_cast<off_t>(size);
+    return true;
   }
-  bool write_all(const char* data, std::size_t size) {
+  /// Writes `size` bytes at file offset `at`; false, with error() set, if a write fails.
+  bool write_at(const char* data, std::size_t size, off_t at) {
     while (size > 0 && error_ == 0) {
-      const ssize_t written = ::write(fd_, data, size);
+      const ssize_t written = ::pwrite(fd_, data, size, at);
       if (written < 0 && errno != EINTR) error_ = errno;
       if (written > 0) {
         data += written;
         size -= static_cast<std::size_t>(written);
-        offset_ += written;
+        at += written;
       }
     }
     return error_ == 0;
@@ -149,8 +206,39 @@ class FdBuffer : public std::streambuf {
     (void)size;
 #endif
   }
+  /// write_block's two threads. False, having written nothing, where the file cannot be mapped.
+  bool write_shared(const char* data, std::size_t size, const std::function<void()>& alongside) {
+#if defined(__linux__)
+    // The blocks are allocated, and the file extended over the block, before any page is mapped.
+    if (::fallocate(fd_, 0, offset_, static_cast<off_t>(size)) != 0) return false;
+    const off_t map_from = offset_ - offset_ % static_cast<off_t>(shared_piece_bytes);
+    const auto lead = static_cast<std::size_t>(offset_ - map_from);  // bytes mapped before the block
+    void* const mapping = ::mmap(nullptr, lead + size, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, map_from);
+    if (mapping == MAP_FAILED) return false;
+    (void)::madvise(mapping, lead + size, MADV_HUGEPAGE);  // a hint: without it, 4 KiB page faults
+    char* const mapped = static_cast<char*>(mapping) + lead;
+    // Piece k is bytes [k * shared_piece_bytes - lead, (k + 1) * shared_piece_bytes - lead) of the block.
+    TwoEndedPieces pieces((lead + size + shared_piece_bytes - 1) / shared_piece_bytes);
+    const auto from = [&](std::size_t k) { return k == 0 ? 0 : k * shared_piece_bytes - lead; };
+    const auto to = [&](std::size_t k) { return std::min(size, (k + 1) * shared_piece_bytes - lead); };
+    const auto copy_from_back = [&] {
+      if (alongside) alongside();
+      while (const auto k = pieces.from_back()) std::memcpy(mapped + from(*k), data + from(*k), to(*k) - from(*k));
+    };
+    run_beside(copy_from_back, [&] {
+      while (const auto k = pieces.from_front())
+        if (!write_at(data + from(*k), to(*k) - from(*k), offset_ + static_cast<off_t>(from(*k)))) pieces.stop();
+    });
+    ::munmap(mapping, lead + size);
+    return true;
+#else
+    (void)data, (void)size, (void)alongside;
+    return false;
+#endif
+  }
 
   int fd_;
+  bool mappable_;
   int error_ = 0;
   off_t offset_ = 0;  // bytes written to fd_
   std::array<char, 1 << 16> buffer_;
@@ -391,8 +479,10 @@ void write_synced(const std::filesystem::path& directory, const std::filesystem:
   int fd = -1;
 #ifdef O_TMPFILE
   // Naming the file later goes through /proc (linkat with AT_EMPTY_PATH needs a capability).
-  if (::access("/proc/self/fd", F_OK) == 0) fd = ::open(directory.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+  // Read and write: mmap needs both (FdBuffer writes large blocks through a mapping too).
+  if (::access("/proc/self/fd", F_OK) == 0) fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
 #endif
+  const bool mappable = fd >= 0 && may_write_mapped(fd);
   if (fd < 0) {
     fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) throw IoError("cannot create " + quoted(temporary) + ": " + std::strerror(errno));
@@ -403,9 +493,16 @@ void write_synced(const std::filesystem::path& directory, const std::filesystem:
     ~Closer() { ::close(fd); }
   } closer{fd};
   {
-    FdBuffer buffer(fd);
+    FdBuffer buffer(fd, mappable);
     std::ostream out(&buffer);
-    write(out);
+    try {
+      write(out);
+    } catch (const IoError& e) {
+      // The model's writer knows that a write failed (a binary save's cereal: "Failed to write N
+      // bytes"); the file knows why.
+      if (buffer.error() == 0) throw;
+      throw IoError(e.what() + std::string(": ") + std::strerror(buffer.error()));
+    }
     out.flush();
     if (!out)
       throw IoError("cannot write " + quoted(temporary) + ": " +

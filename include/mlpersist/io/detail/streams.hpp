@@ -2,13 +2,13 @@
 // Two small stream buffers: one reads from memory (with tellg, for byte offsets in errors), one
 // passes writes through to another buffer while counting them and computing their checksum.
 #include "mlpersist/core/detail/threads.hpp"
+#include "mlpersist/io/detail/block_writer.hpp"
 #include "mlpersist/io/detail/checksum.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <ios>
-#include <optional>
 #include <streambuf>
 
 namespace mlpersist::detail {
@@ -42,11 +42,19 @@ class ChecksumBuffer : public std::streambuf {
 
  protected:
   std::streamsize xsputn(const char* data, std::streamsize size) override {
-    // A large block is checksummed by a helper thread while this one writes it.
+    // A large block is checksummed by a helper thread while this one writes it; a file that writes
+    // large blocks its own way (a BlockWriter) is given the checksum to run beside its writing.
     auto checksum = [this, data, size] { checksum_.update(data, static_cast<std::size_t>(size)); };
-    std::optional<TaskThread> helper;  // joined before this returns: it reads `data`
-    if (static_cast<std::uint64_t>(size) < helper_thread_min_bytes || !try_start(helper, checksum)) checksum();
-    return pass_on(data, size);
+    if (static_cast<std::uint64_t>(size) < helper_thread_min_bytes) {
+      checksum();
+      return pass_on(data, size);
+    }
+    if (auto* blocks = dynamic_cast<BlockWriter*>(target_)) {
+      const auto written = static_cast<std::streamsize>(blocks->write_block(data, static_cast<std::size_t>(size), checksum));
+      count_ += static_cast<std::uint64_t>(written);
+      return written;
+    }
+    return run_beside(checksum, [&] { return pass_on(data, size); });
   }
   int_type overflow(int_type ch) override {
     if (traits_type::eq_int_type(ch, traits_type::eof())) return traits_type::not_eof(ch);
