@@ -138,7 +138,8 @@ class FdBuffer : public std::streambuf, public BlockWriter {
   /// copying into them); 80 MB, 14 ms against 18 (/tmp programs, medians of 9-15, alternated).
   std::size_t write_block(const char* data, std::size_t size, const std::function<void()>& alongside) override {
     if (!drain()) return 0;
-    if (!(size >= shared_write_min_bytes && mappable_ && write_shared(data, size, alongside))) {
+    const bool shared = size >= shared_write_min_bytes && mappable_ && write_shared(data, size, alongside);
+    if (!shared) {
       reserve(size);
       const auto write = [&] { write_at(data, size, offset_); };
       if (alongside)
